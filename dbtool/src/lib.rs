@@ -1,0 +1,1 @@
+//! dbtool: versioned PostgreSQL migrations with rollback, locking, waiting and drift checks.

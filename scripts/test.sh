@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing, starts private
+# PostgreSQL and Redis servers on loopback, checks formatting and lints, runs every test
+# with cargo nextest, and stops what it started, even on failure.
+#
+#   ./scripts/test.sh            everything
+#   ./scripts/test.sh -E 'package(dbtool)'   extra arguments go to cargo nextest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+# Debian packages the suite needs, by the command or file that shows each is present.
+need_packages=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need_packages+=(postgresql-15)
+command -v redis-server >/dev/null || need_packages+=(redis-server)
+if [ ${#need_packages[@]} -gt 0 ]; then
+    echo "installing: ${need_packages[*]}" >&2
+    sudo_cmd=()
+    [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${need_packages[@]}" >/dev/null
+    # The package starts its own servers; the suite runs private ones.
+    "${sudo_cmd[@]}" systemctl stop redis-server postgresql >/dev/null 2>&1 || true
+fi
+
+# shellcheck source=scripts/local-servers.sh
+. "$root/scripts/local-servers.sh"
+trap stop_local_servers EXIT INT TERM
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+start_local_servers
+
+echo "== cargo nextest" >&2
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast "$@"
+else
+    cargo test --workspace --locked --no-fail-fast "$@"
+fi
