@@ -35,6 +35,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 start_local_servers
 
+# Steps that must run before the tests (one line each, each calling its own script):
+# (end of steps before the tests)
+
 echo "== cargo nextest" >&2
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast "$@"
