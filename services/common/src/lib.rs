@@ -1,0 +1,14 @@
+//! What every service of the cluster does the same way: configuration from the environment,
+//! telemetry, the shared HTTP layers (request id, request span, timeout, body limit), the
+//! health routes, and a server that shuts down gracefully on SIGTERM and SIGINT.
+
+pub mod config;
+pub mod health;
+pub mod layers;
+pub mod shutdown;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::{ConfigError, Env, HttpConfig, LogFormat};
+pub use health::{Check, Readiness, Status};
+pub use startup::{Application, StartError};

@@ -1,0 +1,250 @@
+//! The server life cycle: bind first (so tests can ask for port 0 and read the real port),
+//! serve until a shutdown signal, then finish the requests already in flight.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::HttpConfig;
+use crate::layers;
+
+/// Failure to start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet serving, HTTP server with the shared layers around its routes.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    /// Binds `config.host:config.port` and wraps `routes` (which should already hold the
+    /// health routes) with the shared layers of [`layers::apply`].
+    pub async fn build(config: &HttpConfig, routes: Router) -> Result<Self, StartError> {
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: address.clone(),
+                source,
+            })?;
+        let address = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { address, source })?;
+        Ok(Self {
+            listener,
+            router: layers::apply(routes, config),
+            address,
+        })
+    }
+
+    /// The port actually bound (the chosen one when the configuration said 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and waits for in-flight
+    /// requests (each bounded by the request timeout).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(crate::shutdown::signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests: what
+    /// [`run_until_stopped`](Self::run_until_stopped) does, with the trigger given by the caller
+    /// (tests, or a service that stops for its own reasons).
+    pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        tracing::info!(address = %self.address, "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+    use crate::health::{self, Readiness};
+
+    async fn raw_request(port: u16, request: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    fn slow_routes() -> Router {
+        Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "finished"
+                }),
+            )
+            .merge(health::router(Readiness::always()))
+    }
+
+    #[tokio::test]
+    async fn port_zero_binds_a_free_port_that_answers() {
+        let app = Application::build(&HttpConfig::for_tests(), slow_routes())
+            .await
+            .unwrap();
+        let port = app.port();
+        assert_ne!(port, 0);
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let response = raw_request(
+            port,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(
+            response.to_ascii_lowercase().contains("x-request-id: "),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_id_sent_by_the_caller_is_returned() {
+        let app = Application::build(&HttpConfig::for_tests(), slow_routes())
+            .await
+            .unwrap();
+        let port = app.port();
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let response = raw_request(
+            port,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nx-request-id: abc-123\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(response.contains("x-request-id: abc-123"), "{response}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_finishes_the_request_in_flight_then_refuses_new_ones() {
+        let app = Application::build(&HttpConfig::for_tests(), slow_routes())
+            .await
+            .unwrap();
+        let port = app.port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let in_flight = tokio::spawn(raw_request(
+            port,
+            "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ));
+        // Let the request reach the handler before asking the server to stop.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).unwrap();
+        let response = in_flight.await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with("finished"), "{response}");
+        server.await.unwrap().unwrap();
+        assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_request_over_the_timeout_gets_408() {
+        let config = HttpConfig {
+            request_timeout: Duration::from_millis(50),
+            ..HttpConfig::for_tests()
+        };
+        let app = Application::build(&config, slow_routes()).await.unwrap();
+        let port = app.port();
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let response = raw_request(
+            port,
+            "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_gets_413() {
+        let config = HttpConfig {
+            body_limit: 16,
+            ..HttpConfig::for_tests()
+        };
+        let routes =
+            Router::new().route("/echo", axum::routing::post(|body: String| async { body }));
+        let app = Application::build(&config, routes).await.unwrap();
+        let port = app.port();
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let body = "x".repeat(17);
+        let response = raw_request(
+            port,
+            &format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{body}"),
+        )
+        .await;
+        assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+        let response = raw_request(
+            port,
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        )
+        .await;
+        assert!(
+            response.starts_with("HTTP/1.1 200") && response.ends_with("hello"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn binding_a_taken_port_names_the_address() {
+        let first = Application::build(&HttpConfig::for_tests(), Router::new())
+            .await
+            .unwrap();
+        let config = HttpConfig {
+            port: first.port(),
+            ..HttpConfig::for_tests()
+        };
+        let err = Application::build(&config, Router::new())
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot listen on 127.0.0.1:{}", first.port())
+        );
+    }
+}
