@@ -5,6 +5,8 @@
 pub mod config;
 pub mod health;
 pub mod layers;
+pub mod postgres;
+pub mod redis;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;

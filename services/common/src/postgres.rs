@@ -1,0 +1,111 @@
+//! The PostgreSQL connection pool of a service: built without connecting, so a service starts
+//! (and answers `/healthz`) while its database is still coming up, plus the readiness probe.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use tokio_postgres::NoTls;
+
+pub use deadpool_postgres::{Pool as PgPool, PoolError};
+
+/// Why a pool could not be built. Nothing here means the database is down: the pool does not
+/// connect until it is first used.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("the database URL is invalid: {0}")]
+    InvalidUrl(#[source] tokio_postgres::Error),
+    #[error("the connection pool could not be built")]
+    Build(#[from] deadpool_postgres::BuildError),
+}
+
+/// Pool size and time limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections held open at once; default 16.
+    pub max_size: usize,
+    /// How long a request waits for a free connection, for a new connection to be made, and
+    /// for a returned connection to be checked; default 5 s. A request therefore fails (and the
+    /// service answers 503) instead of hanging while the database is unreachable.
+    pub timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool for `database_url` (`postgres://user:password@host:port/database`). No connection is
+/// made here; connections are opened on first use and re-opened after the database restarts.
+pub fn pool(database_url: &str, settings: PoolSettings) -> Result<Pool, PostgresError> {
+    let mut config =
+        tokio_postgres::Config::from_str(database_url).map_err(PostgresError::InvalidUrl)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(settings.timeout);
+    }
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A cheap liveness check on checkout: a connection killed by a database restart is
+            // dropped and replaced instead of failing the request that drew it.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(settings.max_size)
+        .runtime(Runtime::Tokio1)
+        .timeouts(Timeouts {
+            wait: Some(settings.timeout),
+            create: Some(settings.timeout),
+            recycle: Some(settings.timeout),
+        })
+        .build()?;
+    Ok(pool)
+}
+
+/// Whether a pool error means the database could not be reached (as opposed to a query
+/// failing on a working connection), so a caller can answer 503 instead of 500.
+pub fn is_unavailable(error: &PoolError) -> bool {
+    matches!(
+        error,
+        PoolError::Timeout(_) | PoolError::Backend(_) | PoolError::Closed
+    )
+}
+
+/// Readiness probe: takes a connection and runs `SELECT 1`.
+pub async fn ping(pool: &Pool) -> Result<(), PoolError> {
+    let client = pool.get().await?;
+    client
+        .simple_query("SELECT 1")
+        .await
+        .map_err(PoolError::Backend)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_url_is_refused_before_any_connection() {
+        let err = pool("postgres://user@host:notaport/db", PoolSettings::default()).unwrap_err();
+        assert!(matches!(err, PostgresError::InvalidUrl(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_pool_for_an_unreachable_database_builds_and_its_probe_reports_unavailable() {
+        // Port 1 on loopback: nothing listens there, so connecting is refused at once.
+        let settings = PoolSettings {
+            max_size: 2,
+            timeout: Duration::from_secs(2),
+        };
+        let pool = pool("postgres://nobody@127.0.0.1:1/nothing", settings).unwrap();
+        let err = ping(&pool).await.unwrap_err();
+        assert!(is_unavailable(&err), "{err:?}");
+    }
+}
