@@ -21,7 +21,10 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
         "${need_packages[@]}" >/dev/null
     # The package starts its own servers; the suite runs private ones.
-    "${sudo_cmd[@]}" systemctl stop redis-server postgresql >/dev/null 2>&1 || true
+    for unit in redis-server postgresql; do
+        "${sudo_cmd[@]}" systemctl stop "$unit" >/dev/null 2>&1 ||
+            "${sudo_cmd[@]}" service "$unit" stop >/dev/null 2>&1 || true
+    done
 fi
 
 # shellcheck source=scripts/local-servers.sh

@@ -1,0 +1,115 @@
+//! Running one script together with its history bookkeeping.
+//!
+//! Transactional scripts: `BEGIN`, the script, the bookkeeping statement and `COMMIT` are
+//! sent as four pipelined simple queries, one network round trip in all. If the script
+//! fails, PostgreSQL refuses the rest of the transaction and `COMMIT` rolls it back, so a
+//! failed migration leaves the database as it was, and so does a killed runner (its
+//! transaction never commits).
+//!
+//! No-transaction scripts: each statement alone (see [`crate::statements`]), then the
+//! bookkeeping statement.
+
+use futures_util::future::join_all;
+use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::Client;
+
+use crate::error::{Error, MigrationFailure};
+use crate::source::Script;
+use crate::statements;
+
+/// Runs `script` and then `bookkeeping` (the history insert or delete) as one unit.
+pub async fn run(
+    client: &Client,
+    label: &str,
+    script: &Script,
+    bookkeeping: &str,
+) -> Result<(), Error> {
+    if script.no_transaction {
+        run_statements(client, label, script, bookkeeping).await
+    } else {
+        run_in_transaction(client, label, script, bookkeeping).await
+    }
+}
+
+async fn run_in_transaction(
+    client: &Client,
+    label: &str,
+    script: &Script,
+    bookkeeping: &str,
+) -> Result<(), Error> {
+    let queries = ["BEGIN", script.sql.as_str(), bookkeeping, "COMMIT"];
+    // join_all polls in order, so the four queries are written in order without waiting.
+    let results = join_all(queries.iter().map(|q| client.batch_execute(q))).await;
+    // The first error is the cause; the ones after it only say the transaction aborted.
+    let Some((index, err)) = results
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, r)| r.err().map(|e| (i, e)))
+    else {
+        return Ok(());
+    };
+    let in_script = index == 1;
+    Err(failure(label, script, err, in_script.then_some(0), false))
+}
+
+async fn run_statements(
+    client: &Client,
+    label: &str,
+    script: &Script,
+    bookkeeping: &str,
+) -> Result<(), Error> {
+    let parts = statements::split(&script.sql);
+    for (n, statement) in parts.iter().enumerate() {
+        if let Err(err) = client.batch_execute(statement.sql).await {
+            return Err(failure(label, script, err, Some(statement.offset), n > 0));
+        }
+    }
+    client
+        .batch_execute(bookkeeping)
+        .await
+        .map_err(|err| failure(label, script, err, None, !parts.is_empty()))
+}
+
+/// Describes a failed script: which file, PostgreSQL's words, and the line they point at.
+/// `offset` is where the failing text starts in the file, when the error is in the script.
+fn failure(
+    label: &str,
+    script: &Script,
+    err: tokio_postgres::Error,
+    offset: Option<usize>,
+    partially_applied: bool,
+) -> Error {
+    let Some(db) = err.as_db_error() else {
+        return Error::ConnectionLost {
+            context: format!("while running {label}"),
+            source: err,
+        };
+    };
+    let mut message = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    if let Some(detail) = db.detail() {
+        message.push_str(&format!("; detail: {detail}"));
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str(&format!("; hint: {hint}"));
+    }
+    if partially_applied {
+        message.push_str(
+            "; this no-transaction migration's earlier statements were applied and it was not recorded",
+        );
+    }
+    let line_column =
+        match (offset, db.position()) {
+            (Some(offset), Some(ErrorPosition::Original(position))) => Some(
+                statements::line_column(&script.sql, offset, *position as usize),
+            ),
+            _ => None,
+        };
+    Error::MigrationFailed(Box::new(MigrationFailure {
+        migration: label.to_owned(),
+        file: script.path.clone(),
+        message,
+        line_column,
+        context: db.where_().map(|w| w.replace('\n', "; ")),
+        partially_applied,
+    }))
+}

@@ -1,0 +1,13 @@
+//! dbtool's command line against a real PostgreSQL: every command and every error.
+//!
+//! Needs `TEST_DATABASE_URL` (a superuser URL), which `scripts/test.sh` provides; each
+//! test makes its own database, so they run in parallel.
+
+mod concurrency;
+mod errors;
+mod refinery_compat;
+mod rollback;
+mod status;
+mod support;
+mod up;
+mod wait;

@@ -1,0 +1,1 @@
+DELETE FROM info WHERE name IN ('cluster', 'dbtool');
