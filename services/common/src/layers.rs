@@ -46,7 +46,7 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or("(unmatched)", MatchedPath::as_str);
+        .map_or("(fallback)", MatchedPath::as_str);
     let request_id = request
         .headers()
         .get(REQUEST_ID_HEADER)
