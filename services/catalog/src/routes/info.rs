@@ -1,0 +1,167 @@
+//! `/info`: list entries (keyset pagination), read one (through the cache), create or
+//! replace one, delete one.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::entry::{Description, Entry, Name, Page};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{self, Written};
+
+/// Page size of `GET /info` when `limit` is not given.
+pub const DEFAULT_LIMIT: i64 = 20;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: i64 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/info", get(list))
+        .route("/info/{name}", get(read).put(write).delete(remove))
+}
+
+/// `?limit=&after=`, read as text so that bad values get our own messages.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// What the body of `PUT /info/{name}` must look like, for error messages.
+pub const BODY_SHAPE: &str = "the body must be {\"description\": \"...\"}";
+
+/// The body of `PUT /info/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutBody {
+    description: String,
+}
+
+fn parse_name(path: Result<Path<String>, PathRejection>) -> Result<Name, ApiError> {
+    let Path(raw) = path?;
+    Name::parse(&raw).ok_or_else(|| ApiError::BadRequest(Name::RULE.into()))
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<i64, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match raw.parse::<i64>() {
+        Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        _ => Err(ApiError::BadRequest(format!(
+            "limit must be a whole number from 1 to {MAX_LIMIT}"
+        ))),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from(body),
+    )
+        .into_response()
+}
+
+fn to_json(entry: &Entry) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(entry).map_err(|e| ApiError::Internal(e.into()))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page>, ApiError> {
+    let Query(query) = query?;
+    let limit = parse_limit(query.limit.as_deref())?;
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(raw) => Some(Name::parse(raw).ok_or_else(|| {
+            ApiError::BadRequest(format!("after must be an entry name: {}", Name::RULE))
+        })?),
+    };
+    let (items, more) = store::list(&state.pool, after.as_ref(), limit).await?;
+    let next = more.then(|| items.last().map(|e| e.name.clone())).flatten();
+    Ok(Json(Page { items, next }))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let name = parse_name(path)?;
+    if let Some(json) = state.cache.get(&name).await {
+        return Ok(json_response(StatusCode::OK, json));
+    }
+    let entry = store::get(&state.pool, &name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no entry named {}", name.as_str())))?;
+    let json = to_json(&entry)?;
+    state.cache.put(&name, &json).await;
+    Ok(json_response(StatusCode::OK, json))
+}
+
+async fn write(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let name = parse_name(path)?;
+    // Read as an object first: serde would otherwise also accept `["text"]` for the struct.
+    let Json(object) = body?;
+    let body: PutBody = serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| ApiError::Unprocessable(format!("{BODY_SHAPE}: {e}")))?;
+    let description =
+        Description::parse(body.description).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let (entry, written) = store::put(&state.pool, &name, &description).await?;
+    state.cache.invalidate(&name).await;
+    state.outbox.wake();
+    let json = to_json(&entry)?;
+    Ok(match written {
+        Written::Created => {
+            let location = format!("/info/{}", name.as_str());
+            let mut response = json_response(StatusCode::CREATED, json);
+            if let Ok(value) = location.parse() {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Written::Replaced => json_response(StatusCode::OK, json),
+    })
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let name = parse_name(path)?;
+    if !store::delete(&state.pool, &name).await? {
+        return Err(ApiError::NotFound(format!(
+            "no entry named {}",
+            name.as_str()
+        )));
+    }
+    state.cache.invalidate(&name).await;
+    state.outbox.wake();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_outside_one_to_the_maximum_are_refused() {
+        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(parse_limit(Some("1")).unwrap(), 1);
+        assert_eq!(parse_limit(Some("100")).unwrap(), MAX_LIMIT);
+        for bad in ["0", "101", "-1", "ten", "", "1.5", "99999999999999999999"] {
+            assert!(parse_limit(Some(bad)).is_err(), "case {bad:?}");
+        }
+    }
+}

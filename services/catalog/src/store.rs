@@ -1,0 +1,116 @@
+//! The `info` and `outbox` tables: every query of the service. A change and its outbox event
+//! are written in one transaction, so an event exists exactly when its change committed.
+
+use deadpool_postgres::Pool;
+use tokio_postgres::Row;
+
+use crate::entry::{Description, Entry, Name};
+use crate::error::ApiError;
+
+/// What a `PUT` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Replaced,
+}
+
+const ENTRY_COLUMNS: &str = "name, description, created_at, updated_at";
+
+fn entry(row: &Row) -> Entry {
+    Entry {
+        name: row.get("name"),
+        description: row.get("description"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+/// One entry, or `None`.
+pub async fn get(pool: &Pool, name: &Name) -> Result<Option<Entry>, ApiError> {
+    let client = pool.get().await?;
+    let statement = client
+        .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM info WHERE name = $1"))
+        .await?;
+    let row = client.query_opt(&statement, &[&name.as_str()]).await?;
+    Ok(row.as_ref().map(entry))
+}
+
+/// Up to `limit` entries in name order, starting after `after`, and whether more follow.
+pub async fn list(
+    pool: &Pool,
+    after: Option<&Name>,
+    limit: i64,
+) -> Result<(Vec<Entry>, bool), ApiError> {
+    let client = pool.get().await?;
+    // One row more than asked tells whether another page exists.
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM info
+             WHERE $1::text IS NULL OR name > $1::text
+             ORDER BY name LIMIT $2"
+        ))
+        .await?;
+    let rows = client
+        .query(&statement, &[&after.map(Name::as_str), &(limit + 1)])
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let entries = rows.iter().take(limit as usize).map(entry).collect();
+    Ok((entries, more))
+}
+
+/// Creates or replaces an entry and records the `created` or `updated` event.
+pub async fn put(
+    pool: &Pool,
+    name: &Name,
+    description: &Description,
+) -> Result<(Entry, Written), ApiError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // `xmax = 0` holds for a freshly inserted row and not for an updated one.
+    let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO info (name, description) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE
+                     SET description = EXCLUDED.description, updated_at = now()
+                 RETURNING {ENTRY_COLUMNS}, (xmax = 0) AS inserted"
+            ),
+            &[&name.as_str(), &description.as_str()],
+        )
+        .await?;
+    let written = if row.get("inserted") {
+        Written::Created
+    } else {
+        Written::Replaced
+    };
+    let kind = match written {
+        Written::Created => "created",
+        Written::Replaced => "updated",
+    };
+    tx.execute(
+        "INSERT INTO outbox (kind, name, description) VALUES ($1, $2, $3)",
+        &[&kind, &name.as_str(), &description.as_str()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((entry(&row), written))
+}
+
+/// Deletes an entry and records the `deleted` event; `false` when there was none.
+pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, ApiError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let deleted = tx
+        .execute("DELETE FROM info WHERE name = $1", &[&name.as_str()])
+        .await?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO outbox (kind, name) VALUES ('deleted', $1)",
+        &[&name.as_str()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
