@@ -41,7 +41,7 @@ start_local_servers() {
     }
     # Durability off: these databases are thrown away. The benchmarks pass their own options.
     as_pg_user "$PG_BIN/pg_ctl" -D "$LOCAL_SERVERS_DIR/pg/data" -l "$LOCAL_SERVERS_DIR/pg/server.log" -w \
-        -o "-h 127.0.0.1 -p $pg_port -k $LOCAL_SERVERS_DIR/pg -c max_connections=300 ${PG_SERVER_OPTIONS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off}" \
+        -o "-h 127.0.0.1 -p $pg_port -k $LOCAL_SERVERS_DIR/pg -c max_connections=300 ${PG_SERVER_OPTIONS--c fsync=off -c synchronous_commit=off -c full_page_writes=off}" \
         start >/dev/null || {
         cat "$LOCAL_SERVERS_DIR/pg/server.log" >&2
         return 1

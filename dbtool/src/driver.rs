@@ -12,6 +12,7 @@ use refinery::{AsyncMigrate, Migration};
 use tokio_postgres::Client;
 
 use crate::error::Error;
+use crate::execute::Commit;
 use crate::history;
 use crate::progress::{millis, Progress};
 use crate::source::LocalMigration;
@@ -73,8 +74,17 @@ impl refinery_core::traits::r#async::AsyncTransaction for Driver<'_> {
                 };
                 let started = Instant::now();
                 let label = migration.label();
+                let last = self
+                    .expected
+                    .last()
+                    .is_some_and(|m| m.version == migration.version);
+                let commit = if last {
+                    Commit::Durable
+                } else {
+                    Commit::Deferred
+                };
                 if let Err(err) =
-                    crate::execute::run(self.client, &label, &migration.up, insert).await
+                    crate::execute::run(self.client, &label, &migration.up, insert, commit).await
                 {
                     return Err(self.fail(err));
                 }

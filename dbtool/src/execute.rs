@@ -8,6 +8,13 @@
 //!
 //! No-transaction scripts: each statement alone (see [`crate::statements`]), then the
 //! bookkeeping statement.
+//!
+//! Durability: in a run of several migrations, all but the last commit with
+//! `synchronous_commit` off, so they do not each wait for a WAL flush; the last one
+//! commits normally, and since the WAL is flushed in order, that flush makes every earlier
+//! commit of the run durable too. Each migration stays atomic either way: a server crash
+//! mid-run can only lose whole migrations together with their history rows, which the
+//! next run applies again. [`flush`] covers a run that stops early on an error.
 
 use futures_util::future::join_all;
 use tokio_postgres::error::ErrorPosition;
@@ -17,18 +24,37 @@ use crate::error::{Error, MigrationFailure};
 use crate::source::Script;
 use crate::statements;
 
+/// Whether a commit waits for its WAL flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// The last script of a run: waits, and so makes the run's earlier commits durable.
+    Durable,
+    /// A script with more to come in the same run.
+    Deferred,
+}
+
 /// Runs `script` and then `bookkeeping` (the history insert or delete) as one unit.
 pub async fn run(
     client: &Client,
     label: &str,
     script: &Script,
     bookkeeping: &str,
+    commit: Commit,
 ) -> Result<(), Error> {
     if script.no_transaction {
         run_statements(client, label, script, bookkeeping).await
     } else {
-        run_in_transaction(client, label, script, bookkeeping).await
+        run_in_transaction(client, label, script, bookkeeping, commit).await
     }
+}
+
+/// Makes every earlier commit of this session durable: a transaction that writes a commit
+/// record with `synchronous_commit` on waits for the WAL to be flushed up to it.
+pub async fn flush(client: &Client) -> Result<(), Error> {
+    client
+        .batch_execute("BEGIN; SELECT txid_current(); COMMIT")
+        .await
+        .map_err(|e| Error::database("flushing the write-ahead log", e))
 }
 
 async fn run_in_transaction(
@@ -36,9 +62,15 @@ async fn run_in_transaction(
     label: &str,
     script: &Script,
     bookkeeping: &str,
+    commit: Commit,
 ) -> Result<(), Error> {
-    let queries = ["BEGIN", script.sql.as_str(), bookkeeping, "COMMIT"];
-    // join_all polls in order, so the four queries are written in order without waiting.
+    let mut queries = vec!["BEGIN"];
+    if commit == Commit::Deferred {
+        queries.push("SET LOCAL synchronous_commit TO OFF");
+    }
+    let script_index = queries.len();
+    queries.extend([script.sql.as_str(), bookkeeping, "COMMIT"]);
+    // join_all polls in order, so the queries are written in order without waiting.
     let results = join_all(queries.iter().map(|q| client.batch_execute(q))).await;
     // The first error is the cause; the ones after it only say the transaction aborted.
     let Some((index, err)) = results
@@ -48,7 +80,7 @@ async fn run_in_transaction(
     else {
         return Ok(());
     };
-    let in_script = index == 1;
+    let in_script = index == script_index;
     Err(failure(label, script, err, in_script.then_some(0), false))
 }
 

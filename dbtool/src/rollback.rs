@@ -4,9 +4,10 @@ use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::Error;
+use crate::execute::{self, Commit};
+use crate::history;
 use crate::plan::{self, RollbackTarget};
 use crate::progress::millis;
-use crate::{execute, history};
 
 /// Rolls back and returns the versions undone, newest first (planned ones for a dry run).
 pub async fn rollback(
@@ -34,6 +35,7 @@ pub async fn rollback(
         );
     }
     let mut undone = Vec::new();
+    let last_version = chosen.last().map(|m| m.version);
     for migration in chosen {
         // plan::rollback checked that every chosen migration has a down script.
         let Some(down) = &migration.down else {
@@ -51,7 +53,17 @@ pub async fn rollback(
             println!("{begin}{}\n{delete};{commit}", down.sql.trim_end());
         } else {
             let started = Instant::now();
-            execute::run(&client, &label, down, &delete).await?;
+            let commit = if Some(migration.version) == last_version {
+                Commit::Durable
+            } else {
+                Commit::Deferred
+            };
+            if let Err(err) = execute::run(&client, &label, down, &delete, commit).await {
+                if !undone.is_empty() {
+                    execute::flush(&client).await?;
+                }
+                return Err(err);
+            }
             ctx.progress.line(&format!(
                 "rolled back {} ({})",
                 migration.label(),

@@ -55,6 +55,10 @@ pub async fn up(ctx: &Context, target: Option<i32>, dry_run: bool) -> Result<UpR
     let mut driver = Driver::new(&client, &pending, ctx.progress);
     let result = runner.run_async(&mut driver).await;
     let applied_now = std::mem::take(&mut driver.applied);
+    if result.is_err() && !applied_now.is_empty() {
+        // What was applied before the failure must outlive a server crash too.
+        crate::execute::flush(&client).await?;
+    }
     match (result, driver.failure.take()) {
         (Ok(_), _) => {
             ctx.progress.line(&format!(
