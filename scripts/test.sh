@@ -13,6 +13,7 @@ root=$PWD
 need_packages=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_packages+=(postgresql-15)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
+command -v shellcheck >/dev/null || need_packages+=(shellcheck)
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "installing: ${need_packages[*]}" >&2
     sudo_cmd=()
@@ -26,6 +27,10 @@ if [ ${#need_packages[@]} -gt 0 ]; then
             "${sudo_cmd[@]}" service "$unit" stop >/dev/null 2>&1 || true
     done
 fi
+
+# Python packages the suite needs: the Kubernetes schemas, offline (tests/manifests).
+python3 -c 'import kubernetes_validate' 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
 
 # shellcheck source=scripts/local-servers.sh
 . "$root/scripts/local-servers.sh"
