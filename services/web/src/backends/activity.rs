@@ -1,0 +1,99 @@
+//! The activity service: `GET /activity?limit=N` (newest first) and `GET /stats`.
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+
+use super::{Backend, BackendError};
+
+/// One event of the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Event {
+    /// `created`, `updated` or `deleted`.
+    pub kind: String,
+    /// The entry's name.
+    pub name: String,
+    /// When it happened, RFC 3339.
+    #[serde(default)]
+    pub occurred_at: String,
+}
+
+/// The feed, as a bare list or wrapped in `{"items": …}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Feed {
+    Wrapped { items: Vec<Event> },
+    Bare(Vec<Event>),
+}
+
+/// One line of the counts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Count {
+    pub kind: String,
+    pub count: i64,
+}
+
+/// The counts, as `{"kind": n, …}`, `{"counts": {…}}` or `[{"kind", "count"}, …]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Stats {
+    Wrapped {
+        counts: std::collections::BTreeMap<String, i64>,
+    },
+    List(Vec<Count>),
+    Map(std::collections::BTreeMap<String, i64>),
+}
+
+/// The activity client.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    backend: Backend,
+}
+
+impl Activity {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The newest `limit` events.
+    pub async fn feed(&self, limit: u32) -> Result<Vec<Event>, BackendError> {
+        let mut url = self.backend.url(&["activity"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        let response = self.get(url).await?;
+        Ok(match self.backend.json(response).await? {
+            Feed::Wrapped { items } | Feed::Bare(items) => items,
+        })
+    }
+
+    /// The number of events per kind, in kind order.
+    pub async fn stats(&self) -> Result<Vec<Count>, BackendError> {
+        let response = self.get(self.backend.url(&["stats"])).await?;
+        let mut counts = match self.backend.json(response).await? {
+            Stats::Wrapped { counts } | Stats::Map(counts) => counts
+                .into_iter()
+                .map(|(kind, count)| Count { kind, count })
+                .collect(),
+            Stats::List(list) => list,
+        };
+        counts.sort_by(|a: &Count, b| a.kind.cmp(&b.kind));
+        Ok(counts)
+    }
+
+    async fn get(&self, url: reqwest::Url) -> Result<reqwest::Response, BackendError> {
+        let response = self
+            .backend
+            .send(self.backend.request(Method::GET, url))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(BackendError::Failed {
+                service: "activity",
+                status: StatusCode::NOT_FOUND,
+            });
+        }
+        Ok(response)
+    }
+}

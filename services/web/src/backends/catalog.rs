@@ -1,0 +1,104 @@
+//! The catalog's JSON API: `GET /info?limit=&after=`, `GET|PUT|DELETE /info/{name}`.
+
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::{Backend, BackendError};
+
+/// An entry as the catalog returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Entry {
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+/// One page of entries; `next` is the name to continue after.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Page {
+    pub items: Vec<Entry>,
+    pub next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PutBody<'a> {
+    description: &'a str,
+}
+
+/// The catalog client.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    backend: Backend,
+}
+
+impl Catalog {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Up to `limit` entries in name order, after `after` when given.
+    pub async fn list(&self, limit: u32, after: Option<&str>) -> Result<Page, BackendError> {
+        let mut url = self.backend.url(&["info"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        if let Some(after) = after {
+            url.query_pairs_mut().append_pair("after", after);
+        }
+        let response = self
+            .backend
+            .send(self.backend.request(Method::GET, url))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(BackendError::Failed {
+                service: "catalog",
+                status: StatusCode::NOT_FOUND,
+            });
+        }
+        self.backend.json(response).await
+    }
+
+    /// The entry named `name`, or `None`.
+    pub async fn get(&self, name: &str) -> Result<Option<Entry>, BackendError> {
+        let url = self.backend.url(&["info", name]);
+        let response = self
+            .backend
+            .send(self.backend.request(Method::GET, url))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.backend.json(response).await.map(Some)
+    }
+
+    /// Creates or replaces the entry.
+    pub async fn put(&self, name: &str, description: &str) -> Result<Entry, BackendError> {
+        let url = self.backend.url(&["info", name]);
+        let request = self
+            .backend
+            .request(Method::PUT, url)
+            .json(&PutBody { description });
+        let response = self.backend.send(request).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(BackendError::Failed {
+                service: "catalog",
+                status: StatusCode::NOT_FOUND,
+            });
+        }
+        self.backend.json(response).await
+    }
+
+    /// Deletes the entry; `false` when there was none.
+    pub async fn delete(&self, name: &str) -> Result<bool, BackendError> {
+        let url = self.backend.url(&["info", name]);
+        let response = self
+            .backend
+            .send(self.backend.request(Method::DELETE, url))
+            .await?;
+        Ok(response.status() != StatusCode::NOT_FOUND)
+    }
+}

@@ -1,0 +1,32 @@
+//! The cluster panel's two calls: the head of the hello chain and one echo replica.
+
+use reqwest::{Method, StatusCode};
+
+use super::{Backend, BackendError};
+
+/// The most characters shown of an answer: these are short texts, and the page must not
+/// grow with whatever a misconfigured URL returns.
+const MAX_SHOWN: usize = 200;
+
+/// What the hello chain answers (`hello world` through every hop).
+pub async fn hello(backend: &Backend) -> Result<String, BackendError> {
+    plain_text(backend).await
+}
+
+/// The host name of the echo replica that answered.
+pub async fn echo(backend: &Backend) -> Result<String, BackendError> {
+    plain_text(backend).await
+}
+
+async fn plain_text(backend: &Backend) -> Result<String, BackendError> {
+    let response = backend
+        .send(backend.request(Method::GET, backend.url(&[])))
+        .await?;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(BackendError::Failed {
+            service: backend.service,
+            status: StatusCode::NOT_FOUND,
+        });
+    }
+    Ok(backend.text(response, MAX_SHOWN).await?.trim().to_owned())
+}

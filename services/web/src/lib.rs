@@ -1,0 +1,48 @@
+//! The web app: server-rendered HTML, usable without JavaScript. Lists, adds, edits and
+//! deletes entries through `catalog`, shows the activity feed from `activity`, a cluster panel
+//! (the hello chain, which echo replica answered) and a visit counter in Redis. Every part
+//! that depends on a backend renders on its own: a backend down empties its part and says so.
+
+pub mod backends;
+pub mod config;
+pub mod csrf;
+pub mod pages;
+pub mod routes;
+pub mod state;
+pub mod visits;
+
+use anyhow::Context;
+use service_common::{Application, Check, Readiness};
+
+use crate::backends::activity::Activity;
+use crate::backends::catalog::Catalog;
+use crate::backends::Backend;
+pub use crate::config::Config;
+use crate::state::AppState;
+use crate::visits::Visits;
+
+/// Prepares the clients (nothing connects yet) and binds the port.
+pub async fn build(config: &Config) -> anyhow::Result<Application> {
+    let client = reqwest::Client::builder()
+        .build()
+        .context("cannot build the HTTP client")?;
+    let backend =
+        |service, url: &str| Backend::new(service, url, client.clone(), config.backend_timeout);
+    let state = AppState {
+        catalog: Catalog::new(backend("catalog", &config.catalog_url)?),
+        activity: Activity::new(backend("activity", &config.activity_url)?),
+        hello: backend("hello", &config.hello_url)?,
+        echo: backend("echo", &config.echo_url)?,
+        visits: Visits::new(&config.redis_url, config.visits_key.clone())?,
+    };
+    let visits = state.visits.clone();
+    // Only Redis is probed, and only as optional: every backend's absence is shown on the
+    // page, so none of them makes web unready.
+    let readiness = Readiness::new(move || {
+        let visits = visits.clone();
+        async move { vec![Check::optional("redis", visits.ping().await)] }
+    });
+    Application::build(&config.http, routes::router(state, readiness))
+        .await
+        .context("cannot start the HTTP server")
+}

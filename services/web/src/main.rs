@@ -1,0 +1,24 @@
+//! `web`: the web app on `PORT`, default 8080.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use service_common::{telemetry, Env};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = web::Config::from_env(&Env::process()).context("bad configuration")?;
+    telemetry::init(config.log_format);
+    let app = web::build(&config).await?;
+    app.run_until_stopped().await.context("server failed")
+}
