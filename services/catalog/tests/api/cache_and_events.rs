@@ -13,6 +13,8 @@ async fn reads_fill_the_cache_are_served_from_it_and_writes_invalidate_it() {
     let mut redis = app.redis().await;
     let key = app.cache_key("cached");
     assert_eq!(app.put("cached", "first").await.status(), 201);
+    // Let the publisher drop the key for the event first, or it races the reads below.
+    app.wait_for_empty_outbox().await;
     let cached: Option<String> = redis.get(&key).await.unwrap();
     assert_eq!(cached, None, "a write must not fill the cache");
 
@@ -33,6 +35,7 @@ async fn reads_fill_the_cache_are_served_from_it_and_writes_invalidate_it() {
 
     // A write drops the cached copy; the next read sees the new description.
     assert_eq!(app.put("cached", "second").await.status(), 200);
+    app.wait_for_empty_outbox().await;
     let (_, read) = json(app.get("/info/cached").await).await;
     assert_eq!(read["description"], "second");
 

@@ -145,6 +145,16 @@ impl TestApp {
             .get(0)
     }
 
+    /// Waits until the publisher has sent every recorded event.
+    pub async fn wait_for_empty_outbox(&self) {
+        service_test_support::wait_for(
+            "an empty outbox",
+            std::time::Duration::from_secs(30),
+            || async { self.count("outbox").await == 0 },
+        )
+        .await;
+    }
+
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.redis_url.as_str())
             .expect("redis url")

@@ -1,0 +1,26 @@
+//! The `activity` binary: read the environment, start, serve until SIGTERM or SIGINT.
+//!
+//! Exit codes: 0 after a clean shutdown, 1 on a configuration or start-up error.
+
+use std::process::ExitCode;
+
+use activity::{Application, Config};
+use service_common::{telemetry, Env};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env(&Env::process())?;
+    telemetry::init(config.log_format);
+    let app = Application::build(config).await?;
+    app.run_until_stopped().await
+}

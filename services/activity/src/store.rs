@@ -1,0 +1,97 @@
+//! The `events` table: storing each event once, the feed, and the counts.
+
+use std::collections::BTreeMap;
+
+use deadpool_postgres::Pool;
+use serde::Serialize;
+
+use crate::event::Event;
+
+/// Stores `events` in one transaction; an event whose id is already stored is skipped, so a
+/// redelivered event changes nothing. Returns how many were new.
+pub async fn insert(pool: &Pool, events: &[Event]) -> Result<u64, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO events (event_id, kind, name, description, occurred_at)
+             VALUES ($1::text::uuid, $2, $3, $4, $5)
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .await?;
+    let mut inserted = 0;
+    for event in events {
+        inserted += tx
+            .execute(
+                &statement,
+                &[
+                    &event.event_id,
+                    &event.kind,
+                    &event.name,
+                    &event.description,
+                    &event.occurred_at,
+                ],
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// The newest `limit` events, newest first.
+pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Event>, StoreError> {
+    let client = pool.get().await?;
+    let statement = client
+        .prepare_cached(
+            "SELECT event_id::text AS event_id, kind, name, description, occurred_at
+             FROM events ORDER BY occurred_at DESC, seq DESC LIMIT $1",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&limit]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| Event {
+            event_id: row.get("event_id"),
+            kind: row.get("kind"),
+            name: row.get("name"),
+            description: row.get("description"),
+            occurred_at: row.get("occurred_at"),
+        })
+        .collect())
+}
+
+/// The body of `GET /stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub total: i64,
+    /// Every kind, zero included.
+    pub by_kind: BTreeMap<String, i64>,
+}
+
+/// How many events of each kind are stored.
+pub async fn stats(pool: &Pool) -> Result<Stats, StoreError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query("SELECT kind, count(*) FROM events GROUP BY kind", &[])
+        .await?;
+    let mut by_kind: BTreeMap<String, i64> = ["created", "updated", "deleted"]
+        .into_iter()
+        .map(|kind| (kind.to_owned(), 0))
+        .collect();
+    for row in &rows {
+        by_kind.insert(row.get(0), row.get(1));
+    }
+    Ok(Stats {
+        total: by_kind.values().sum(),
+        by_kind,
+    })
+}
+
+/// A failed database call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("database: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+}
