@@ -1,0 +1,272 @@
+//! web over loopback: the page with every backend down, the cluster panel against the real
+//! hello and echo services, the visit counter against the harness's Redis, and the CSRF
+//! checks of the forms.
+
+use std::net::TcpListener;
+
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::redirect::Policy;
+use service_common::{Env, HttpConfig, LogFormat};
+use web::Config;
+
+/// A URL where nothing listens: a port bound and released.
+fn unreachable_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+}
+
+/// Redis on a port where nothing listens.
+const NO_REDIS: &str = "redis://127.0.0.1:1";
+
+async fn spawn_web(config: Config) -> String {
+    let app = web::build(&config).await.expect("web starts");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    url
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The page's CSRF token and cookie header, as a browser would hold them.
+async fn token_and_cookie(base: &str) -> (String, String) {
+    let response = client().get(base).send().await.unwrap();
+    let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let html = response.text().await.unwrap();
+    let marker = r#"name="csrf_token" value=""#;
+    let start = html.find(marker).expect("the page has a form with a token") + marker.len();
+    let token = html[start..start + 32].to_owned();
+    assert_eq!(cookie, format!("csrf={token}"));
+    (token, cookie)
+}
+
+#[tokio::test]
+async fn the_page_renders_with_every_backend_down_and_names_each_one() {
+    let base = spawn_web(Config::for_tests(&unreachable_url(), NO_REDIS)).await;
+    let response = client().get(&base).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let html = response.text().await.unwrap();
+    for expected in [
+        "Entries unavailable: catalog is unavailable: cannot connect",
+        "Activity feed unavailable: activity is unavailable: cannot connect",
+        "hello is unavailable: cannot connect",
+        "echo is unavailable: cannot connect",
+        "Visit counter unavailable: Redis is unavailable",
+        r#"<form method="post" action="/entries" id="add-entry">"#,
+    ] {
+        assert!(html.contains(expected), "missing {expected:?} in {html}");
+    }
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = client().get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "Redis down only degrades web");
+    assert!(ready
+        .text()
+        .await
+        .unwrap()
+        .contains(r#""status":"degraded""#));
+}
+
+#[tokio::test]
+async fn the_cluster_panel_shows_the_hello_chain_and_the_echo_replica() {
+    let first = hello::build(&hello::Config::for_tests()).await.unwrap();
+    let first_url = format!("http://127.0.0.1:{}", first.port());
+    tokio::spawn(first.run_until(std::future::pending()));
+    let second = hello::build(&hello::Config {
+        upstream_url: Some(first_url),
+        ..hello::Config::for_tests()
+    })
+    .await
+    .unwrap();
+    let hello_url = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until(std::future::pending()));
+    let echo = echo::build(&echo::Config {
+        http: HttpConfig::for_tests(),
+        log_format: LogFormat::Text,
+        hostname: echo::hostname(&Env::from_pairs([("HOSTNAME", "echo-replica-2")])).unwrap(),
+    })
+    .await
+    .unwrap();
+    let echo_url = format!("http://127.0.0.1:{}", echo.port());
+    tokio::spawn(echo.run_until(std::future::pending()));
+
+    let base = spawn_web(Config {
+        hello_url,
+        echo_url,
+        ..Config::for_tests(&unreachable_url(), NO_REDIS)
+    })
+    .await;
+    let html = client()
+        .get(&base)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<dd id="hello">hello world</dd>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<dd id="echo">echo-replica-2</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains("catalog is unavailable"), "{html}");
+}
+
+#[tokio::test]
+async fn the_visit_counter_counts_each_view_in_redis() {
+    let config = Config {
+        visits_key: service_test_support::unique_name("web_visits"),
+        ..Config::for_tests(&unreachable_url(), &service_test_support::test_redis_url())
+    };
+    let base = spawn_web(config).await;
+    for n in 1..=3 {
+        let html = client()
+            .get(&base)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("Visits: <strong>{n}</strong>")),
+            "view {n}: {html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forms_without_a_matching_token_are_refused_before_catalog_is_asked() {
+    let base = spawn_web(Config::for_tests(&unreachable_url(), NO_REDIS)).await;
+    let (token, cookie) = token_and_cookie(&base).await;
+    let other = "ffffffffffffffffffffffffffffffff";
+    let form = |csrf: &str| {
+        vec![
+            ("csrf_token", csrf.to_owned()),
+            ("name", "forged".to_owned()),
+            ("description", "from another site".to_owned()),
+        ]
+    };
+    struct Case<'a> {
+        path: &'a str,
+        cookie: Option<&'a str>,
+        token: &'a str,
+        origin: Option<&'a str>,
+        reason: &'a str,
+    }
+    let cases = [
+        Case {
+            path: "/entries",
+            cookie: None,
+            token: &token,
+            origin: None,
+            reason: "the browser sent no security cookie",
+        },
+        Case {
+            path: "/entries",
+            cookie: Some(&cookie),
+            token: other,
+            origin: None,
+            reason: "the form's security token does not match",
+        },
+        Case {
+            path: "/entries",
+            cookie: Some(&cookie),
+            token: "",
+            origin: None,
+            reason: "the form has no security token",
+        },
+        Case {
+            path: "/entries",
+            cookie: Some(&cookie),
+            token: &token,
+            origin: Some("http://evil.example"),
+            reason: "the form was sent from another site",
+        },
+        Case {
+            path: "/entries/forged",
+            cookie: Some(&cookie),
+            token: other,
+            origin: None,
+            reason: "the form's security token does not match",
+        },
+        Case {
+            path: "/entries/forged/delete",
+            cookie: None,
+            token: &token,
+            origin: None,
+            reason: "the browser sent no security cookie",
+        },
+    ];
+    for case in cases {
+        let Case {
+            path,
+            cookie,
+            token,
+            origin,
+            reason,
+        } = case;
+        let mut request = client().post(format!("{base}{path}")).form(&form(token));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 403, "case {path} {reason}");
+        let html = response.text().await.unwrap();
+        // The page escapes the apostrophe like any other text.
+        let shown = format!("Refused: {}.", reason.replace('\'', "&#39;"));
+        assert!(html.contains(&shown), "case {path} {reason}: {html}");
+    }
+
+    // The same form with the right token gets through the check and reaches catalog, which
+    // is down: the page says so and keeps what was typed.
+    let response = client()
+        .post(format!("{base}/entries"))
+        .header(COOKIE, &cookie)
+        .header("origin", &base)
+        .form(&form(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="error" id="error">catalog is unavailable: cannot connect</p>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="forged""#), "{html}");
+    assert!(html.contains(">from another site</textarea>"), "{html}");
+}
+
+#[tokio::test]
+async fn the_binary_refuses_a_bad_backend_url() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_web"))
+        .env("CATALOG_URL", "catalog:8081")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: bad configuration: CATALOG_URL=\"catalog:8081\" is invalid: expected a URL starting with http://\n"
+    );
+}
