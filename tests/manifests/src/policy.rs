@@ -53,6 +53,8 @@ pub struct Context {
     pub ports: BTreeMap<String, Option<u16>>,
     /// The newest migration version of each database folder.
     pub newest_migrations: BTreeMap<String, String>,
+    /// The environment variables each service binary reads.
+    pub env: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Every finding for one unit. `deployable` adds the rules that need the whole unit
@@ -66,6 +68,7 @@ pub fn check(objects: &[Object], context: &Context, deployable: bool) -> Vec<Fin
             check_resources(&mut findings, object, &container);
             check_probes(&mut findings, object, &container);
             check_ports(&mut findings, object, &container, context);
+            check_env(&mut findings, object, &container, context);
         }
         if object.kind() == "Service" {
             check_service(&mut findings, object, objects);
@@ -318,6 +321,34 @@ fn check_ports(findings: &mut Findings, object: &Object, container: &Container, 
             None => add(format!(
                 "{probe} names port {probe_port}, which the container does not declare"
             )),
+        }
+    }
+}
+
+/// A service is configured only by the variables it reads: any other name is a typo or a
+/// leftover. A variable that only feeds another's `$(NAME)` (a password put into a URL) is
+/// for Kubernetes, not the service, and allowed.
+fn check_env(findings: &mut Findings, object: &Object, container: &Container, context: &Context) {
+    let Some(binary) = service_binary(container) else {
+        return;
+    };
+    let Some(known) = context.env.get(binary) else {
+        return;
+    };
+    let values: Vec<&str> = array(container.value, "/env")
+        .iter()
+        .map(|e| text(e, "/value"))
+        .collect();
+    for env in array(container.value, "/env") {
+        let name = text(env, "/name");
+        let reference = format!("$({name})");
+        if !known.contains(name) && !values.iter().any(|v| v.contains(&reference)) {
+            findings.add(
+                Rule::Reference,
+                object,
+                Some(container),
+                format!("sets {name}, which the {binary} service does not read"),
+            );
         }
     }
 }

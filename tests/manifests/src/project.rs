@@ -2,7 +2,7 @@
 //! down: the images it builds, the public images it uses, each service's default port (from
 //! the service's own source), and the newest migration of each database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
@@ -34,6 +34,23 @@ pub const DESIGN_PORTS: &[(&str, Option<u16>)] = &[
     ("catalog", Some(8081)),
     ("activity", Some(8082)),
     ("web", Some(8080)),
+];
+
+/// The variables the services read (../shared/DESIGN.md), for a service whose crate does
+/// not exist yet; once it does, the variable names written in its source (and in the
+/// shared service library's) are the truth.
+pub const DESIGN_ENV: &[&str] = &[
+    "PORT",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CATALOG_URL",
+    "ACTIVITY_URL",
+    "HELLO_URL",
+    "ECHO_URL",
+    "LOG_FORMAT",
+    "UPSTREAM_URL",
+    "UPSTREAM_TIMEOUT_MS",
+    "CONTENT_DIR",
 ];
 
 /// A fact that cannot be read from the repository.
@@ -84,6 +101,53 @@ pub fn service_ports(root: &Path) -> Result<BTreeMap<String, Option<u16>>, Proje
         ports.insert(service.to_owned(), port);
     }
     Ok(ports)
+}
+
+/// The environment variables each service binary may read: every string literal that looks
+/// like a variable name (`"CATALOG_URL"`) in its crate's source and in the shared library's.
+pub fn service_env(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, ProjectError> {
+    let services = root.join("services");
+    let common = names_in(&services.join("common").join("src"))?;
+    let mut env = BTreeMap::new();
+    for &(service, _) in DESIGN_PORTS {
+        let src = services.join(service).join("src");
+        let names = if src.is_dir() {
+            let mut names = names_in(&src)?;
+            names.extend(common.iter().cloned());
+            names
+        } else {
+            DESIGN_ENV.iter().map(|n| (*n).to_owned()).collect()
+        };
+        env.insert(service.to_owned(), names);
+    }
+    Ok(env)
+}
+
+/// String literals of upper-case letters, digits and underscores in `.rs` files under
+/// `dir` (none when `dir` does not exist).
+fn names_in(dir: &Path) -> Result<BTreeSet<String>, ProjectError> {
+    let mut names = BTreeSet::new();
+    if !dir.is_dir() {
+        return Ok(names);
+    }
+    for path in rust_files(dir)? {
+        let text = fs::read_to_string(&path).map_err(|source| ProjectError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        for (i, literal) in text.split('"').enumerate() {
+            let is_name = i % 2 == 1
+                && literal.len() >= 3
+                && literal.starts_with(|c: char| c.is_ascii_uppercase())
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if is_name {
+                names.insert(literal.to_owned());
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// The number in the first `DEFAULT_PORT: u16 = N` of any `.rs` file under `dir`.
@@ -202,6 +266,18 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(up_script_version(name), expected, "case {name}");
         }
+    }
+
+    #[test]
+    fn variable_names_are_read_from_string_literals() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("config.rs"),
+            "env.get(\"CATALOG_URL\"); let s = \"not a NAME\"; env.parse(\"PORT\");\n",
+        )
+        .unwrap();
+        let names: Vec<String> = names_in(dir.path()).unwrap().into_iter().collect();
+        assert_eq!(names, ["CATALOG_URL", "PORT"]);
     }
 
     #[test]

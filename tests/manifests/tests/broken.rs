@@ -139,6 +139,13 @@ const CASES: &[(&str, Expect)] = &[
         Policy(Rule::Reference, "reads Secret catalog-secrets"),
     ),
     (
+        "env-unknown-variable",
+        Policy(
+            Rule::Reference,
+            "sets CATALOG_ULR, which the hello service does not read",
+        ),
+    ),
+    (
         "database-open-to-another-service",
         Policy(Rule::NetworkPolicy, "lets Deployment/hello connect"),
     ),
@@ -196,6 +203,7 @@ fn fixtures() -> PathBuf {
 fn context() -> Context {
     Context {
         ports: project::service_ports(&repo_root()).unwrap_or_else(|e| panic!("{e}")),
+        env: project::service_env(&repo_root()).unwrap_or_else(|e| panic!("{e}")),
         newest_migrations: BTreeMap::from([("catalog".to_owned(), "3".to_owned())]),
     }
 }

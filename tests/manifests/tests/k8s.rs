@@ -18,6 +18,7 @@ fn context() -> Context {
     let root = repo_root();
     Context {
         ports: project::service_ports(&root).unwrap_or_else(|e| panic!("{e}")),
+        env: project::service_env(&root).unwrap_or_else(|e| panic!("{e}")),
         newest_migrations: project::newest_migrations(&root).unwrap_or_else(|e| panic!("{e}")),
     }
 }
