@@ -30,7 +30,8 @@ fi
 
 # Python packages the suite needs: the Kubernetes schemas, offline (tests/manifests).
 python3 -c 'import kubernetes_validate' 2>/dev/null ||
-    python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        kubernetes-validate==1.37.0
 
 # shellcheck source=scripts/local-servers.sh
 . "$root/scripts/local-servers.sh"
