@@ -65,7 +65,7 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Event>, StoreError> {
 pub struct Stats {
     pub total: i64,
     /// Every kind, zero included.
-    pub by_kind: BTreeMap<String, i64>,
+    pub counts: BTreeMap<String, i64>,
 }
 
 /// How many events of each kind are stored.
@@ -74,16 +74,16 @@ pub async fn stats(pool: &Pool) -> Result<Stats, StoreError> {
     let rows = client
         .query("SELECT kind, count(*) FROM events GROUP BY kind", &[])
         .await?;
-    let mut by_kind: BTreeMap<String, i64> = ["created", "updated", "deleted"]
+    let mut counts: BTreeMap<String, i64> = ["created", "updated", "deleted"]
         .into_iter()
         .map(|kind| (kind.to_owned(), 0))
         .collect();
     for row in &rows {
-        by_kind.insert(row.get(0), row.get(1));
+        counts.insert(row.get(0), row.get(1));
     }
     Ok(Stats {
-        total: by_kind.values().sum(),
-        by_kind,
+        total: counts.values().sum(),
+        counts,
     })
 }
 

@@ -90,7 +90,7 @@ async fn each_event_is_stored_once_served_newest_first_and_acknowledged() {
     let (_, stats) = json(app.get("/stats").await).await;
     assert_eq!(
         stats,
-        serde_json::json!({ "total": 4, "by_kind": { "created": 2, "deleted": 1, "updated": 1 } })
+        serde_json::json!({ "total": 4, "counts": { "created": 2, "deleted": 1, "updated": 1 } })
     );
 }
 

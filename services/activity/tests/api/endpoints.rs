@@ -15,7 +15,7 @@ async fn an_empty_feed_and_zero_counts() {
     assert_eq!(status, 200);
     assert_eq!(
         stats,
-        serde_json::json!({ "total": 0, "by_kind": { "created": 0, "deleted": 0, "updated": 0 } })
+        serde_json::json!({ "total": 0, "counts": { "created": 0, "deleted": 0, "updated": 0 } })
     );
 }
 

@@ -47,9 +47,9 @@ async fn changes_made_in_catalog_appear_in_the_activity_feed_newest_first() {
     let (_, feed) = json(activity.get("/activity?limit=4").await).await;
     assert_eq!(feed["items"][2]["description"], "<script>alert(1)</script>");
     let (_, stats) = json(activity.get("/stats").await).await;
-    assert_eq!(stats["by_kind"]["created"], 2);
-    assert_eq!(stats["by_kind"]["updated"], 1);
-    assert_eq!(stats["by_kind"]["deleted"], 1);
+    assert_eq!(stats["counts"]["created"], 2);
+    assert_eq!(stats["counts"]["updated"], 1);
+    assert_eq!(stats["counts"]["deleted"], 1);
 }
 
 #[tokio::test]
