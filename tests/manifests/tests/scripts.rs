@@ -1,5 +1,6 @@
-//! The shell scripts under `k8s/`: shellcheck-clean, and doing what they say, as far as
-//! that can be shown without a cluster: the database role script against a real
+//! The shell scripts under `k8s/` and the commands the manifests run: shellcheck-clean, and
+//! doing what they say, as far as that can be shown without a cluster: the database role
+//! script and the migration Job's and init container's dbtool commands against a real
 //! PostgreSQL, the secrets script on a clean copy, and `k-start.sh`'s order of steps
 //! against a recording `kubectl`.
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use k8s_manifests::manifest::{array, text, Container, Object};
 use k8s_manifests::{render, repo_root};
 
 fn scripts() -> Vec<PathBuf> {
@@ -284,4 +286,157 @@ fn k_start_stops_with_a_hint_when_the_pod_never_gets_ready() {
         calls.contains("--timeout=5s") && !calls.contains("port-forward"),
         "{calls}"
     );
+}
+
+/// The dbtool binary of this workspace, built if this test run did not build it.
+fn dbtool() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let target = exe.parent().and_then(Path::parent).expect("target folder");
+    let binary = target.join("dbtool");
+    if !binary.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = run(Command::new(cargo)
+            .args(["build", "-p", "dbtool", "--bin", "dbtool"])
+            .current_dir(repo_root()));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    binary
+}
+
+/// The command a container of a rendered manifest runs, pointed at the test server: its
+/// Secret-fed variables get `password`, the database host and name in `DATABASE_URL` are
+/// replaced by the test server and `database`, the user by `role`, and the migrations
+/// folder baked into the image by the repository's.
+fn as_local_command(
+    container: &Container,
+    args: &[String],
+    db: &str,
+    (host, port): (&str, &str),
+    database: &str,
+    role: &str,
+    password: &str,
+) -> Command {
+    let mut command = Command::new(dbtool());
+    command.args(args);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for env in array(container.value, "/env") {
+        let name = text(env, "/name");
+        let value = if env.get("valueFrom").is_some() {
+            password.to_owned()
+        } else {
+            text(env, "/value").replace("$(SERVICE_PASSWORD)", password)
+        };
+        let value = match name {
+            "DATABASE_URL" => {
+                let in_cluster = format!("postgres://{db}:{password}@{db}-db:5432/{db}");
+                assert_eq!(
+                    value, in_cluster,
+                    "the {db} DATABASE_URL has an unexpected shape"
+                );
+                format!("postgres://{role}:{password}@{host}:{port}/{database}")
+            }
+            "DBTOOL_MIGRATIONS" => {
+                assert_eq!(value, format!("/migrations/{db}"));
+                repo_root()
+                    .join("migrations")
+                    .join(db)
+                    .display()
+                    .to_string()
+            }
+            _ => value,
+        };
+        command.env(name, value);
+    }
+    command
+}
+
+fn find<'a>(objects: &'a [Object], kind: &str, name_prefix: &str) -> &'a Object {
+    objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name().starts_with(name_prefix))
+        .unwrap_or_else(|| panic!("no {kind} named {name_prefix}…"))
+}
+
+#[test]
+fn the_manifests_dbtool_commands_migrate_and_then_let_the_service_start() {
+    let (host, port) = test_server();
+    let (_temp, copy) = render::clean_copy(&repo_root(), "k8s").expect("copy k8s/");
+    let units = render::units(&copy).unwrap_or_else(|e| panic!("{e}"));
+    let dev = units.iter().find(|u| u.name == "app/dev").expect("app/dev");
+    let base = repo_root().join("k8s/app/base");
+
+    for db in ["catalog", "activity"] {
+        let id = unique();
+        let (database, role, password) = (
+            format!("k8s_{db}_{id}"),
+            format!("k8s_{db}_role_{id}"),
+            "pw1",
+        );
+        psql(&host, &port, &format!("CREATE DATABASE {database}"));
+        let output = run(Command::new("sh")
+            .arg(base.join("create-service-role.sh"))
+            .env("PGHOST", &host)
+            .env("PGPORT", &port)
+            .env("POSTGRES_USER", "postgres")
+            .env("POSTGRES_DB", &database)
+            .env("SERVICE_ROLE", &role)
+            .env("SERVICE_PASSWORD", password)
+            .env("ROLES_SQL", base.join("roles.sql")));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        let job = find(&dev.objects, "Job", &format!("{db}-migrate-v"));
+        let deployment = find(&dev.objects, "Deployment", db);
+        let up = job.containers()[0];
+        let wait = deployment
+            .containers()
+            .into_iter()
+            .find(|c| c.name() == "wait-for-migrations")
+            .expect("the wait-for-migrations init container");
+        let local = |c: &Container, args: &[String]| {
+            as_local_command(c, args, db, (&host, &port), &database, &role, password)
+        };
+        let as_written = |c: &Container| -> Vec<String> {
+            c.command_line().into_iter().map(str::to_owned).collect()
+        };
+
+        // Before the Job: the init container's command times out (here after 1 s, not
+        // the manifest's 300) and fails, so the service container does not start.
+        let mut impatient = as_written(&wait);
+        let at = impatient
+            .iter()
+            .position(|w| w == "--timeout")
+            .expect("wait-for-migrations passes --timeout");
+        impatient[at + 1] = "1".into();
+        let early = run(&mut local(&wait, &impatient));
+        let migrated = run(&mut local(&up, &as_written(&up)));
+        let late = run(&mut local(&wait, &as_written(&wait)));
+
+        psql(&host, &port, &format!("DROP DATABASE {database}"));
+        psql(&host, &port, &format!("DROP ROLE {role}"));
+
+        assert!(
+            !early.status.success(),
+            "{db}: dbtool wait passed before any migration"
+        );
+        assert!(
+            migrated.status.success(),
+            "{db}: the Job's `dbtool up` failed: {}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        assert!(
+            late.status.success(),
+            "{db}: dbtool wait still fails after the Job: {}",
+            String::from_utf8_lossy(&late.stderr)
+        );
+    }
 }
