@@ -14,6 +14,8 @@ need_packages=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_packages+=(postgresql-15)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
 command -v shellcheck >/dev/null || need_packages+=(shellcheck)
+# /usr/bin/kill: the services' tests freeze and thaw a redis-server (SIGSTOP, SIGCONT).
+[ -x /usr/bin/kill ] || [ -x /bin/kill ] || need_packages+=(procps)
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "installing: ${need_packages[*]}" >&2
     sudo_cmd=()
