@@ -42,17 +42,28 @@ pub async fn list(
     limit: i64,
 ) -> Result<(Vec<Entry>, bool), ApiError> {
     let client = pool.get().await?;
-    // One row more than asked tells whether another page exists.
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM info
-             WHERE $1::text IS NULL OR name > $1::text
-             ORDER BY name LIMIT $2"
-        ))
-        .await?;
-    let rows = client
-        .query(&statement, &[&after.map(Name::as_str), &(limit + 1)])
-        .await?;
+    // One row more than asked tells whether another page exists. Two statements rather than
+    // `$1 IS NULL OR name > $1`, which would keep the planner off the primary key index.
+    let rows = match after {
+        Some(after) => {
+            let statement = client
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM info WHERE name > $1 ORDER BY name LIMIT $2"
+                ))
+                .await?;
+            client
+                .query(&statement, &[&after.as_str(), &(limit + 1)])
+                .await?
+        }
+        None => {
+            let statement = client
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM info ORDER BY name LIMIT $1"
+                ))
+                .await?;
+            client.query(&statement, &[&(limit + 1)]).await?
+        }
+    };
     let more = rows.len() as i64 > limit;
     let entries = rows.iter().take(limit as usize).map(entry).collect();
     Ok((entries, more))
