@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds the project's images, docker-cluster-rust/<binary>:dev, from binaries compiled once
+# on this machine, outside Docker: one `cargo build --release` of every binary, static (glibc
+# with crt-static, for the host's own target, so arm64 works the same way), then one small
+# `docker build` per image with docker/Dockerfile's prebuilt stage. No registry is needed.
+#
+#   scripts/build-images.sh                 every image
+#   scripts/build-images.sh hello echo      only these
+#
+# The final stage's base is RUNTIME_IMAGE when set; otherwise docker-cluster-rust/runtime:bookworm
+# when it exists (scripts/build-base-images.sh), else the Dockerfile's public default.
+# On a machine with a registry, `docker build -f docker/Dockerfile ...` compiles inside
+# Docker instead (see the Dockerfile's header).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/docker-build.sh
+. scripts/docker-build.sh
+
+# binary  target  port  description
+images="
+hello1400 service 1400 The bare-metal hello server: std only, hello world to any request
+hello     service 1401 The hello service; with UPSTREAM_URL it returns that URL's body
+echo      service 1402 Answers the host name it runs on
+catalog   service 8081 JSON API over the catalog database, with a Redis cache and change events
+activity  service 8082 Consumes the catalog's change events into the activity feed
+web       service 8080 The web app: catalog entries, activity feed, cluster panel
+dbtool    tool    -    Versioned PostgreSQL migrations with rollback, locking and drift checks
+"
+
+wanted=("$@")
+if [ ${#wanted[@]} -eq 0 ]; then
+    read -r -a wanted <<<"$(awk 'NF { printf "%s ", $1 }' <<<"$images")"
+fi
+for binary in "${wanted[@]}"; do
+    if ! awk -v b="$binary" '$1 == b { found = 1 } END { exit !found }' <<<"$images"; then
+        echo "error: no image for binary '$binary'; known: $(awk 'NF { printf "%s ", $1 }' <<<"$images")" >&2
+        exit 2
+    fi
+done
+
+log() { echo "build-images: $*" >&2; }
+
+runtime_image=${RUNTIME_IMAGE:-}
+if [ -z "$runtime_image" ] && docker image inspect docker-cluster-rust/runtime:bookworm >/dev/null 2>&1; then
+    runtime_image=docker-cluster-rust/runtime:bookworm
+fi
+runtime_args=()
+if [ -n "$runtime_image" ]; then
+    runtime_args=(--build-arg "RUNTIME_IMAGE=$runtime_image")
+    log "final stage base: $runtime_image"
+else
+    log "final stage base: the Dockerfile's default"
+fi
+
+# One cargo run for all binaries: the shared crates compile once. An explicit --target keeps
+# crt-static off the build scripts and proc macros, which must stay dynamic.
+target=$(rustc -vV | sed -n 's/^host: //p')
+bin_args=(--bin healthcheck)
+for binary in "${wanted[@]}"; do bin_args+=(--bin "$binary"); done
+log "cargo build --release --target $target ${bin_args[*]}"
+started=$SECONDS
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+    cargo build --release --locked --target "$target" "${bin_args[@]}"
+log "compiled in $((SECONDS - started)) s"
+
+out=target/$target/release
+# The commit's own time, not the clock's: an unchanged binary gives an unchanged image, so
+# compose does not recreate containers whose image did not change.
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+created=$(git log -1 --format=%cI 2>/dev/null || echo unknown)
+
+for binary in "${wanted[@]}"; do
+    read -r _ kind port description <<<"$(awk -v b="$binary" '$1 == b' <<<"$images")"
+    # A binary that needs a loader or shared libraries would fail in the libc-free image.
+    if readelf -l "$out/$binary" | grep -q 'Requesting program interpreter'; then
+        echo "error: $out/$binary is dynamically linked; the images need static binaries" >&2
+        exit 1
+    fi
+    # Each image's context is a folder holding just its two files: nothing else is sent.
+    context=target/image-context/$binary
+    rm -rf "$context"
+    mkdir -p "$context"
+    ln -f "$out/$binary" "$out/healthcheck" "$context/"
+    args=(--build-arg BINARY_SOURCE=prebuilt --build-arg "BINARY=$binary"
+        --build-arg "DESCRIPTION=$description" --build-arg "REVISION=$revision"
+        --build-arg "CREATED=$created" "${runtime_args[@]}" --target "$kind")
+    if [ "$kind" = service ]; then args+=(--build-arg "PORT=$port"); fi
+    started=$SECONDS
+    docker_build --quiet -f docker/Dockerfile "${args[@]}" -t "docker-cluster-rust/$binary:dev" "$context" >/dev/null
+    size=$(docker image inspect --format '{{.Size}}' "docker-cluster-rust/$binary:dev")
+    log "docker-cluster-rust/$binary:dev  $((size / 1024)) KiB  ($((SECONDS - started)) s)"
+done
