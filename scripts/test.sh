@@ -47,7 +47,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 start_local_servers
 
 # Steps that must run before the tests (one line each, each calling its own script):
-"$root/scripts/build-base-images.sh" && "$root/scripts/build-images.sh"
+"$root/scripts/build-base-images.sh"
+"$root/scripts/build-images.sh"
 # (end of steps before the tests)
 
 echo "== cargo nextest" >&2
