@@ -34,6 +34,10 @@ fi
 python3 -c 'import kubernetes_validate' 2>/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
         kubernetes-validate==1.37.0
+# check-jsonschema: the compose files against the Compose specification's schema (tests/compose).
+command -v check-jsonschema >/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        check-jsonschema==0.39.0
 
 # shellcheck source=scripts/local-servers.sh
 . "$root/scripts/local-servers.sh"

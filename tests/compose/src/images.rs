@@ -1,0 +1,64 @@
+//! Which images the steps run: the project's own, and the local base images that
+//! `scripts/build-base-images.sh` builds for machines without a registry.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::repo_root;
+
+/// `NAME=value` pairs selecting the local base images (`POSTGRES_IMAGE`, `REDIS_IMAGE`, ...),
+/// as the base-image script prints them: the script stays the one place naming them.
+pub fn base_image_env() -> &'static [(String, String)] {
+    static ENV: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let script = repo_root().join("scripts/build-base-images.sh");
+        let output = Command::new(&script)
+            .arg("--print-env")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            output.status.success(),
+            "{} --print-env failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    })
+}
+
+/// The value of one of [`base_image_env`]'s variables.
+pub fn base_image(variable: &str) -> String {
+    base_image_env()
+        .iter()
+        .find(|(name, _)| name == variable)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_else(|| panic!("scripts/build-base-images.sh --print-env names no {variable}"))
+}
+
+/// Fails the test with the command that fixes it when an image is missing.
+pub fn require(images: &[&str]) {
+    let missing: Vec<&str> = images
+        .iter()
+        .copied()
+        .filter(|image| {
+            !Command::new("docker")
+                .args(["image", "inspect", "--format", "{{.Id}}", image])
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing images {missing:?}: run scripts/build-base-images.sh and scripts/build-images.sh \
+         (scripts/test.sh runs both)"
+    );
+}
+
+/// The project's image of `binary`.
+pub fn project_image(binary: &str) -> String {
+    format!("docker-cluster-rust/{binary}:dev")
+}
