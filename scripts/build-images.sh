@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/docker-build.sh
 . scripts/docker-build.sh
 
-# binary  target  port  description
+# binary  kind    port  description
 images="
 hello1400 service 1400 The bare-metal hello server: std only, hello world to any request
 hello     service 1401 The hello service; with UPSTREAM_URL it returns that URL's body
@@ -83,7 +83,7 @@ for binary in "${wanted[@]}"; do
     ln -f "$out/$binary" "$out/healthcheck" "$context/"
     args=(--build-arg BINARY_SOURCE=prebuilt --build-arg "BINARY=$binary"
         --build-arg "DESCRIPTION=$description" --build-arg "REVISION=$revision"
-        --build-arg "CREATED=$created" "${runtime_args[@]}" --target "$kind")
+        --build-arg "CREATED=$created" "${runtime_args[@]}" --build-arg "KIND=$kind")
     if [ "$kind" = service ]; then args+=(--build-arg "PORT=$port"); fi
     started=$SECONDS
     docker_build --quiet -f docker/Dockerfile "${args[@]}" -t "docker-cluster-rust/$binary:dev" "$context" >/dev/null

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Compose benchmark. Prints:
+#   - compose/app from built images to every service healthy (migrations exited 0): once
+#     cold (new volumes, so both databases initialise) and once warm (after `down`, volumes
+#     kept). Target: under 10 s.
+#   - the size of every project image and base image. Targets: each service image under
+#     20 MB, the dbtool image under 10 MB.
+#   - the rebuild time of a one-line change to one service (hello's built-in greeting):
+#     cargo plus the image build, and which images changed.
+#
+#   ./bench/compose.sh
+#
+# Runs offline: the base images come from scripts/build-base-images.sh, the project's from
+# scripts/build-images.sh (both run first; they keep what is up to date). The one-line
+# change is made to services/hello/src/greeting.rs and undone at the end, even on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/build-base-images.sh
+scripts/build-images.sh
+eval "$(scripts/build-base-images.sh --print-env | sed 's/^/export /')"
+
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+else
+    compose=(docker-compose)
+fi
+export COMPOSE_PROJECT_NAME=dcrbench-$$
+port=18080
+while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+export WEB_PORT=$port
+
+changed_file=services/hello/src/greeting.rs
+original=
+cleanup() {
+    (cd compose/app && "${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1) || true
+    if [ -n "$original" ]; then
+        # Only our own edit is undone: if someone changed the file meanwhile, it stays.
+        if [ "$(sha256sum <"$changed_file")" = "$changed_sum" ]; then
+            printf '%s' "$original" >"$changed_file"
+            scripts/build-images.sh hello >/dev/null 2>&1 || true
+        fi
+    fi
+}
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Seconds from `up -d` to every container healthy (or exited 0).
+time_up() {
+    local start
+    start=$(now)
+    "${compose[@]}" up -d >/dev/null 2>&1
+    while :; do
+        local waiting=
+        for id in $("${compose[@]}" ps -q); do
+            case $(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{.State.ExitCode}}{{end}}' "$id") in
+            healthy | exited0) ;;
+            unhealthy | exited*)
+                echo "error: $(docker inspect --format '{{.Name}}' "$id") failed" >&2
+                "${compose[@]}" logs --tail 20 >&2
+                exit 1
+                ;;
+            *) waiting=1 ;;
+            esac
+        done
+        [ -z "$waiting" ] && break
+        sleep 0.1
+    done
+    elapsed "$start"
+}
+
+cd compose/app
+"$root/compose/make-env.sh" .
+echo "== compose/app: up -d to every service healthy (target < 10 s)"
+echo "cold (new volumes, databases initialise): $(time_up) s"
+"${compose[@]}" down -t 5 >/dev/null 2>&1
+echo "warm (volumes kept):                      $(time_up) s"
+"${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1
+cd "$root"
+
+echo "== image sizes (targets: services < 20 MB, dbtool < 10 MB)"
+for image in hello1400 hello echo catalog activity web dbtool; do
+    size=$(docker image inspect --format '{{.Size}}' "docker-cluster-rust/$image:dev")
+    awk -v n="docker-cluster-rust/$image:dev" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
+done
+for image in "$RUNTIME_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"; do
+    size=$(docker image inspect --format '{{.Size}}' "$image")
+    awk -v n="$image" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
+done
+
+echo "== rebuild after a one-line change to services/hello (its built-in greeting)"
+ids_before=$(for i in hello1400 hello echo catalog activity web dbtool; do docker image inspect --format "$i {{.Id}}" "docker-cluster-rust/$i:dev"; done)
+layers_before=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' docker-cluster-rust/hello:dev)
+original=$(cat "$changed_file"; printf x)
+original=${original%x}
+sed -i 's/^pub const BUILT_IN: &str = "hello world";$/pub const BUILT_IN: \&str = "hello world, rebuilt";/' "$changed_file"
+grep -q 'hello world, rebuilt' "$changed_file" || {
+    echo "error: the line to change is not in $changed_file any more" >&2
+    original=
+    exit 1
+}
+changed_sum=$(sha256sum <"$changed_file")
+start=$(now)
+scripts/build-images.sh hello 2>/dev/null
+echo "scripts/build-images.sh hello (cargo + docker build): $(elapsed "$start") s"
+changed=$(for i in hello1400 hello echo catalog activity web dbtool; do docker image inspect --format "$i {{.Id}}" "docker-cluster-rust/$i:dev"; done |
+    diff <(echo "$ids_before") - | awk '/^>/ { print $2 }' | tr '\n' ' ' || true)
+echo "images whose id changed: ${changed:-none}"
+layers_after=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' docker-cluster-rust/hello:dev)
+total=$(grep -c . <<<"$layers_after")
+kept=$(grep -cxF -f <(echo "$layers_before") <<<"$layers_after" || true)
+echo "hello image layers: $((total - kept)) of $total rebuilt (the runtime base and the health probe reused)"
