@@ -13,7 +13,7 @@ Exit codes:
    4  database unreachable within --wait, or the connection was lost
    5  drift: an applied migration's file changed or is missing
    6  a migration file cannot be read (or, for `new`, written)
-   7  a .sql file fits neither V{n}__{name}.sql nor V{n}__{name}.down.sql
+   7  a .sql file fits neither V<n>__<name>.sql nor V<n>__<name>.down.sql
    8  two files have the same version
    9  out of order: a pending version is below the newest applied one
   10  rollback of a migration without a down script
@@ -23,8 +23,8 @@ Exit codes:
 
 /// Versioned PostgreSQL migrations with rollback, locking and drift checks.
 ///
-/// Files in the migrations folder: V{n}__{name}.sql (up, refinery's naming) and
-/// V{n}__{name}.down.sql (down). History is refinery's refinery_schema_history table.
+/// Files in the migrations folder: V<n>__<name>.sql (up, refinery's naming) and
+/// V<n>__<name>.down.sql (down). History is refinery's refinery_schema_history table.
 #[derive(Debug, Parser)]
 #[command(name = "dbtool", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -106,7 +106,7 @@ pub enum Command {
         #[arg(long, value_name = "V")]
         version: i32,
     },
-    /// Write the next V{n}__NAME.sql and its .down.sql (no database needed)
+    /// Write the next V<n>__NAME.sql and its .down.sql (no database needed)
     New {
         /// Letters, digits and _ only
         name: String,

@@ -244,3 +244,24 @@ async fn a_refused_login_fails_at_once_instead_of_waiting() {
         "a refused login must not be retried"
     );
 }
+
+#[test]
+fn help_documents_the_file_names_and_every_exit_code() {
+    let out = assert_cmd::Command::cargo_bin("dbtool")
+        .expect("binary")
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_exit(&out, 0);
+    let help = stdout(&out);
+    assert!(
+        help.contains("V<n>__<name>.sql") && help.contains("V<n>__<name>.down.sql"),
+        "{help}"
+    );
+    for code in 0..=13 {
+        assert!(
+            help.contains(&format!("\n  {code:>2}  ")),
+            "exit code {code} missing:\n{help}"
+        );
+    }
+}
