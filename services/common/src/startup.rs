@@ -4,7 +4,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::config::HttpConfig;
@@ -68,18 +74,61 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes in-flight requests: what
     /// [`run_until_stopped`](Self::run_until_stopped) does, with the trigger given by the caller
     /// (tests, or a service that stops for its own reasons).
+    ///
+    /// The accept loop is hyper's own rather than `axum::serve`, for two HTTP/1 settings that
+    /// `axum::serve` does not expose: answers to pipelined requests leave in one write
+    /// (`pipeline_flush`), and a client gets [`HEADER_READ_TIMEOUT`] to send its headers.
     pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         tracing::info!(address = %self.address, "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(err) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            // Small answers leave at once instead of waiting behind Nagle's algorithm.
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .pipeline_flush(true)
+                .serve_connection(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(self.router.clone()),
+                );
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        // Idle keep-alive connections close now; busy ones after their answer, each bounded
+        // by the request timeout.
+        graceful.shutdown().await;
         tracing::info!("stopped");
         Ok(())
     }
 }
+
+/// How long a client has to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 #[cfg(test)]
 mod tests {

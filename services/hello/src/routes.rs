@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -23,18 +25,25 @@ pub enum Answer {
 /// The whole router. `/readyz` does not probe the upstream: a slow upstream must not take
 /// this service out of its load balancer, the 502 already tells the caller.
 pub fn router(answer: Answer) -> Router {
-    Router::new()
-        .fallback(answer_any)
-        .with_state(answer)
-        .merge(health::router(Readiness::always()))
+    let routes = match answer {
+        // The greeting is built once; each answer shares its bytes (no copy per request).
+        Answer::Greeting(text) => {
+            let body = Bytes::from(text.to_string());
+            Router::new().fallback(move || {
+                let body = body.clone();
+                async move { ([(CONTENT_TYPE, "text/plain; charset=utf-8")], body) }
+            })
+        }
+        Answer::Upstream(upstream) => Router::new()
+            .fallback(answer_from_upstream)
+            .with_state(upstream),
+    };
+    routes.merge(health::router(Readiness::always()))
 }
 
-async fn answer_any(State(answer): State<Answer>, headers: HeaderMap) -> Response {
-    match answer {
-        Answer::Greeting(text) => text.to_string().into_response(),
-        Answer::Upstream(upstream) => match upstream.fetch(headers.get(REQUEST_ID_HEADER)).await {
-            Ok(body) => body.into_response(),
-            Err(err) => err.into_response(),
-        },
+async fn answer_from_upstream(State(upstream): State<Upstream>, headers: HeaderMap) -> Response {
+    match upstream.fetch(headers.get(REQUEST_ID_HEADER)).await {
+        Ok(body) => body.into_response(),
+        Err(err) => err.into_response(),
     }
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Requests per second of `hello` (release build) against Node.js's bare `http` hello-world
+# server (server.js), side by side with the same load tool (wrk) on loopback, plus hello's
+# resident memory when idle and after the load. Prints figures; asserts nothing.
+#
+#   bench/hello-vs-node/run.sh
+#   DURATION=30s CONNECTIONS=128 bench/hello-vs-node/run.sh
+#
+# Two loads, each against both servers:
+# - keep-alive: one request in flight per connection. On loopback most of the time per
+#   request is the kernel's (about three quarters in `perf`), the same for both servers,
+#   so this mostly measures the kernel.
+# - pipelined: 16 requests sent at once per connection (pipeline.lua), the method of the
+#   TechEmpower "plaintext" test; the server's own cost per request shows.
+# With two or more cores, each server runs pinned to one core and wrk to another, so Node's
+# single thread and hello's runtime get the same CPU.
+#
+# Target (issue 3): hello at least 3x Node's requests/s; idle RSS under 10 MB.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-32}
+depth=${DEPTH:-16}
+hello_port=${HELLO_PORT:-18401}
+node_port=${NODE_PORT:-18402}
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk" >&2
+    sudo_cmd=()
+    [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq wrk >/dev/null
+fi
+command -v node >/dev/null || { echo "error: node is not installed" >&2; exit 1; }
+
+cargo build --release --locked -p hello >&2
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+hello_bin="$target_dir/release/hello"
+
+server_cpu=() load_cpu=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    server_cpu=(taskset -c 1)
+    load_cpu=(taskset -c 0)
+fi
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "error: nothing listens on port $1" >&2
+    exit 1
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# Requests per second reported by wrk after a short warm-up; extra arguments (a script
+# and, after `--`, its arguments) follow the URL.
+measure() {
+    "${load_cpu[@]}" wrk -t1 -c"$connections" -d2s "$@" >/dev/null
+    "${load_cpu[@]}" wrk -t1 -c"$connections" -d"$duration" "$@" \
+        | awk '/^Requests\/sec:/ { print $2 }'
+}
+pipelined() { measure "$1" -s bench/hello-vs-node/pipeline.lua -- "$depth"; }
+
+# Per-request logs off (RUST_LOG=warn), as Node logs nothing either.
+PORT=$hello_port RUST_LOG=warn "${server_cpu[@]}" "$hello_bin" 2>/dev/null &
+hello_pid=$!; pids+=("$hello_pid")
+PORT=$node_port "${server_cpu[@]}" node bench/hello-vs-node/server.js &
+node_pid=$!; pids+=("$node_pid")
+wait_port "$hello_port"
+wait_port "$node_port"
+sleep 1
+hello_idle_kb=$(rss_kb "$hello_pid")
+node_idle_kb=$(rss_kb "$node_pid")
+
+hello_ka=$(measure "http://127.0.0.1:$hello_port/")
+node_ka=$(measure "http://127.0.0.1:$node_port/")
+hello_pipe=$(pipelined "http://127.0.0.1:$hello_port/")
+node_pipe=$(pipelined "http://127.0.0.1:$node_port/")
+hello_loaded_kb=$(rss_kb "$hello_pid")
+
+echo "load: wrk -t1 -c$connections -d$duration on loopback; $(nproc) cores; pinned: ${server_cpu[*]:-no}"
+printf '%-26s %14s %14s\n' "server" "keep-alive/s" "pipelined/s"
+printf '%-26s %14.0f %14.0f\n' "hello (RUST_LOG=warn)" "$hello_ka" "$hello_pipe"
+printf '%-26s %14.0f %14.0f\n' "node $(node --version) http" "$node_ka" "$node_pipe"
+awk -v hk="$hello_ka" -v nk="$node_ka" -v hp="$hello_pipe" -v np="$node_pipe" 'BEGIN {
+    printf "ratio hello/node: keep-alive %.2fx, pipelined (depth '"$depth"') %.2fx; target 3x\n", hk / nk, hp / np }'
+awk -v i="$hello_idle_kb" -v l="$hello_loaded_kb" -v n="$node_idle_kb" 'BEGIN {
+    printf "RSS: hello idle %.1f MB, after load %.1f MB (target idle < 10 MB); node idle %.1f MB\n",
+        i / 1024, l / 1024, n / 1024 }'
