@@ -156,7 +156,8 @@ pub struct Trickle {
 /// How a trickling connection ended.
 #[derive(Debug, Clone)]
 pub struct TrickleOutcome {
-    /// Bytes written before the server closed the connection or the bytes ran out.
+    /// Bytes written one at a time (after the prefix) before the server closed the
+    /// connection or the bytes ran out.
     pub written: usize,
     /// When, after the start, the server closed the connection (or answered and closed);
     /// `None` when it still held it open at the end.
@@ -169,6 +170,17 @@ impl Trickle {
     /// Connects now and starts writing `bytes` one per `interval`; after the last byte it
     /// waits up to `linger` for the server to answer or close.
     pub async fn start(port: u16, bytes: Vec<u8>, interval: Duration, linger: Duration) -> Self {
+        Self::after(port, Vec::new(), bytes, interval, linger).await
+    }
+
+    /// [`Trickle::start`], after sending `prefix` at once (a whole head before a slow body).
+    pub async fn after(
+        port: u16,
+        prefix: Vec<u8>,
+        bytes: Vec<u8>,
+        interval: Duration,
+        linger: Duration,
+    ) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port))
             .await
             .unwrap_or_else(|e| panic!("cannot connect to 127.0.0.1:{port}: {e}"));
@@ -179,7 +191,15 @@ impl Trickle {
             let mut buffer = [0u8; 4096];
             let mut written = 0;
             let mut closed_after = None;
-            'bytes: for byte in &bytes {
+            if writer.write_all(&prefix).await.is_err() {
+                closed_after = Some(started.elapsed());
+            }
+            let bytes = if closed_after.is_some() {
+                &[][..]
+            } else {
+                &bytes[..]
+            };
+            'bytes: for byte in bytes {
                 if writer.write_all(&[*byte]).await.is_err() {
                     closed_after = Some(started.elapsed());
                     break;

@@ -5,5 +5,8 @@
 
 mod activity;
 mod catalog;
+mod oversized;
 mod plain;
+mod slow_clients;
 mod strategies;
+mod web;
