@@ -16,6 +16,9 @@ command -v redis-server >/dev/null || need_packages+=(redis-server)
 command -v shellcheck >/dev/null || need_packages+=(shellcheck)
 # /usr/bin/kill: the services' tests freeze and thaw a redis-server (SIGSTOP, SIGCONT).
 [ -x /usr/bin/kill ] || [ -x /bin/kill ] || need_packages+=(procps)
+# The web app's browser test drives a headless Chromium through chromedriver.
+command -v chromium >/dev/null || need_packages+=(chromium)
+command -v chromedriver >/dev/null || need_packages+=(chromium-driver)
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "installing: ${need_packages[*]}" >&2
     sudo_cmd=()

@@ -17,30 +17,23 @@ pub struct Event {
     pub occurred_at: String,
 }
 
-/// The feed, as a bare list or wrapped in `{"items": …}`.
+/// The body of `GET /activity`.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Feed {
-    Wrapped { items: Vec<Event> },
-    Bare(Vec<Event>),
+struct Feed {
+    items: Vec<Event>,
 }
 
 /// One line of the counts.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Count {
     pub kind: String,
     pub count: i64,
 }
 
-/// The counts, as `{"kind": n, …}`, `{"counts": {…}}` or `[{"kind", "count"}, …]`.
+/// The body of `GET /stats` (its `total` is not shown).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Stats {
-    Wrapped {
-        counts: std::collections::BTreeMap<String, i64>,
-    },
-    List(Vec<Count>),
-    Map(std::collections::BTreeMap<String, i64>),
+struct Stats {
+    counts: std::collections::BTreeMap<String, i64>,
 }
 
 /// The activity client.
@@ -64,23 +57,20 @@ impl Activity {
         url.query_pairs_mut()
             .append_pair("limit", &limit.to_string());
         let response = self.get(url).await?;
-        Ok(match self.backend.json(response).await? {
-            Feed::Wrapped { items } | Feed::Bare(items) => items,
-        })
+        let feed: Feed = self.backend.json(response).await?;
+        Ok(feed.items)
     }
 
     /// The number of events per kind, in kind order.
     pub async fn stats(&self) -> Result<Vec<Count>, BackendError> {
         let response = self.get(self.backend.url(&["stats"])).await?;
-        let mut counts = match self.backend.json(response).await? {
-            Stats::Wrapped { counts } | Stats::Map(counts) => counts
-                .into_iter()
-                .map(|(kind, count)| Count { kind, count })
-                .collect(),
-            Stats::List(list) => list,
-        };
-        counts.sort_by(|a: &Count, b| a.kind.cmp(&b.kind));
-        Ok(counts)
+        let stats: Stats = self.backend.json(response).await?;
+        // A BTreeMap: already in kind order.
+        Ok(stats
+            .counts
+            .into_iter()
+            .map(|(kind, count)| Count { kind, count })
+            .collect())
     }
 
     async fn get(&self, url: reqwest::Url) -> Result<reqwest::Response, BackendError> {
