@@ -63,7 +63,8 @@ RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
     cargo build --release --locked --target "$target" "${bin_args[@]}"
 log "compiled in $((SECONDS - started)) s"
 
-out=target/$target/release
+target_dir=${CARGO_TARGET_DIR:-target}
+out=$target_dir/$target/release
 # The commit's own time, not the clock's: an unchanged binary gives an unchanged image, so
 # compose does not recreate containers whose image did not change.
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -77,7 +78,7 @@ for binary in "${wanted[@]}"; do
         exit 1
     fi
     # Each image's context is a folder holding just its two files: nothing else is sent.
-    context=target/image-context/$binary
+    context=$target_dir/image-context/$binary
     rm -rf "$context"
     mkdir -p "$context"
     ln -f "$out/$binary" "$out/healthcheck" "$context/"
