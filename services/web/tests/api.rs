@@ -130,6 +130,36 @@ async fn the_cluster_panel_shows_the_hello_chain_and_the_echo_replica() {
 }
 
 #[tokio::test]
+async fn a_broken_hello_chain_shows_which_hop_failed() {
+    let dead_upstream = unreachable_url();
+    let head = hello::build(&hello::Config {
+        upstream_url: Some(dead_upstream.clone()),
+        ..hello::Config::for_tests()
+    })
+    .await
+    .unwrap();
+    let hello_url = format!("http://127.0.0.1:{}", head.port());
+    tokio::spawn(head.run_until(std::future::pending()));
+    let base = spawn_web(Config {
+        hello_url,
+        ..Config::for_tests(&unreachable_url(), NO_REDIS)
+    })
+    .await;
+    let html = client()
+        .get(&base)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = format!(
+        r#"<dd id="hello"><span class="unavailable">hello answered 502 Bad Gateway: bad gateway: upstream {dead_upstream} is unreachable</span></dd>"#
+    );
+    assert!(html.contains(&shown), "{html}");
+}
+
+#[tokio::test]
 async fn the_visit_counter_counts_each_view_in_redis() {
     let config = Config {
         visits_key: service_test_support::unique_name("web_visits"),

@@ -1,6 +1,6 @@
 //! The cluster panel's two calls: the head of the hello chain and one echo replica.
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 
 use super::{Backend, BackendError};
 
@@ -20,13 +20,19 @@ pub async fn echo(backend: &Backend) -> Result<String, BackendError> {
 
 async fn plain_text(backend: &Backend) -> Result<String, BackendError> {
     let response = backend
-        .send(backend.request(Method::GET, backend.url(&[])))
-        .await?;
-    if response.status() == StatusCode::NOT_FOUND {
-        return Err(BackendError::Failed {
+        .request(Method::GET, backend.url(&[]))
+        .send()
+        .await
+        .map_err(|e| backend.transport(e))?;
+    let status = response.status();
+    let text = backend.text(response, MAX_SHOWN).await?.trim().to_owned();
+    if status.is_success() {
+        Ok(text)
+    } else {
+        Err(BackendError::ErrorText {
             service: backend.service,
-            status: StatusCode::NOT_FOUND,
-        });
+            status,
+            text,
+        })
     }
-    Ok(backend.text(response, MAX_SHOWN).await?.trim().to_owned())
 }

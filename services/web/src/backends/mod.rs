@@ -23,6 +23,14 @@ pub enum BackendError {
         service: &'static str,
         status: reqwest::StatusCode,
     },
+    /// An error answer whose text says more than the status (hello's 502 names the hop
+    /// of the chain that failed).
+    #[error("{service} answered {status}: {text}")]
+    ErrorText {
+        service: &'static str,
+        status: reqwest::StatusCode,
+        text: String,
+    },
     #[error("{service} is unavailable: its answer could not be read")]
     BadAnswer { service: &'static str },
     /// The backend refused the request (4xx) with this message, meant for the user.
