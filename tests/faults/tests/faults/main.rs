@@ -7,6 +7,8 @@
 //! cluster on a two-core machine.
 
 mod databases;
+mod migrations;
+mod privileges;
 mod services;
 
 use std::thread::sleep;

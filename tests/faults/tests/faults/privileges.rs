@@ -1,0 +1,157 @@
+//! Least privilege: the project's images run as a non-root user, and no secret is in the
+//! repository or in any image layer. (Each service's database role is kept out of the other
+//! database by services/activity's roles tests; compose/app publishing no database port by
+//! tests/compose.)
+
+use std::process::Command;
+
+use compose_tests::images::project_image;
+use compose_tests::project::run;
+use compose_tests::Project;
+
+const BINARIES: [&str; 7] = [
+    "hello1400",
+    "hello",
+    "echo",
+    "catalog",
+    "activity",
+    "web",
+    "dbtool",
+];
+
+#[test]
+fn every_project_image_runs_as_a_non_root_user() {
+    for binary in BINARIES {
+        let image = project_image(binary);
+        let out = run(Command::new("docker").args([
+            "image",
+            "inspect",
+            "--format",
+            "{{.Config.User}}",
+            &image,
+        ]));
+        let user = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let uid = user.split(':').next().unwrap_or_default();
+        assert!(
+            !uid.is_empty() && uid != "0" && uid != "root",
+            "{image} runs as {user:?}"
+        );
+    }
+}
+
+#[test]
+fn no_secret_is_in_the_repository_or_in_an_image_layer() {
+    // The local .env holds generated passwords: none of them may be in a tracked file or in
+    // any image's history or configuration.
+    let project = Project::new("app");
+    project.make_env();
+    let variables = [
+        "CATALOG_DB_SUPERUSER_PASSWORD",
+        "ACTIVITY_DB_SUPERUSER_PASSWORD",
+        "CATALOG_DB_PASSWORD",
+        "ACTIVITY_DB_PASSWORD",
+    ];
+    let secrets: Vec<String> = variables.iter().map(|v| project.dotenv(v)).collect();
+    assert!(
+        secrets.iter().all(|s| s.len() >= 16),
+        "generated passwords are short or missing"
+    );
+
+    let root = compose_tests::repo_root();
+    let tracked = run(Command::new("git")
+        .args(["ls-files", "compose/app/.env"])
+        .current_dir(&root));
+    assert!(
+        tracked.stdout.is_empty(),
+        "compose/app/.env is tracked by git"
+    );
+    let mut grep = Command::new("git");
+    grep.args(["grep", "-l", "-F"]).current_dir(&root);
+    for secret in &secrets {
+        grep.args(["-e", secret]);
+    }
+    let found = grep.output().expect("cannot run git grep");
+    assert!(
+        found.stdout.is_empty(),
+        "a generated password is in tracked files: {}",
+        String::from_utf8_lossy(&found.stdout)
+    );
+
+    let mut images: Vec<String> = BINARIES.iter().map(|b| project_image(b)).collect();
+    images.extend(
+        ["POSTGRES_IMAGE", "REDIS_IMAGE", "RUNTIME_IMAGE"].map(compose_tests::images::base_image),
+    );
+    for image in images {
+        let history = run(Command::new("docker").args([
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}",
+            &image,
+        ]));
+        let config = run(Command::new("docker").args(["image", "inspect", &image]));
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&history.stdout),
+            String::from_utf8_lossy(&config.stdout)
+        );
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{image} holds a generated password"
+            );
+        }
+        for line in text.lines() {
+            let upper = line.to_ascii_uppercase();
+            for key in ["PASSWORD=", "SECRET=", "TOKEN=", "API_KEY="] {
+                if let Some(at) = upper.find(key) {
+                    let value = &line[at + key.len()..];
+                    let value =
+                        value.trim_matches(|c: char| c == '"' || c == ',' || c.is_whitespace());
+                    assert!(
+                        value.is_empty(),
+                        "{image} has a {key} value in its layers or config: {line}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The Rust services and dbtool are static binaries that write nothing to disk: their
+/// containers can run with a read-only root file system, as k8s/app's security contexts do.
+#[test]
+#[ignore = "needs fix: compose/app/docker-compose.yaml should set `read_only: true` on the \
+            Rust services and the migration containers, see the report"]
+fn compose_app_runs_the_rust_services_with_a_read_only_root_file_system() {
+    let file = compose_tests::repo_root().join("compose/app/docker-compose.yaml");
+    let text = std::fs::read_to_string(&file).expect("compose/app/docker-compose.yaml");
+    let services = [
+        "catalog-migrate",
+        "activity-migrate",
+        "catalog",
+        "activity",
+        "hello1402",
+        "hello1403",
+        "echo",
+        "web",
+    ];
+    let mut missing = Vec::new();
+    for service in services {
+        // The service's block: from `  name:` to the next line indented by two spaces.
+        let header = format!("\n  {service}:\n");
+        let start = text
+            .find(&header)
+            .unwrap_or_else(|| panic!("no service {service}"))
+            + header.len();
+        let block: String = text[start..]
+            .lines()
+            .take_while(|l| l.is_empty() || l.starts_with("   ") || l.starts_with("  #"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !block.lines().any(|l| l.trim() == "read_only: true") {
+            missing.push(service);
+        }
+    }
+    assert!(missing.is_empty(), "without read_only: true: {missing:?}");
+}
