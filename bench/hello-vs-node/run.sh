@@ -4,7 +4,7 @@
 # resident memory when idle and after the load. Prints figures; asserts nothing.
 #
 #   bench/hello-vs-node/run.sh
-#   DURATION=30s CONNECTIONS=128 bench/hello-vs-node/run.sh
+#   DURATION=10s ROUNDS=5 CONNECTIONS=64 bench/hello-vs-node/run.sh
 #
 # Two loads, each against both servers:
 # - keep-alive: one request in flight per connection. On loopback most of the time per
@@ -19,7 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-duration=${DURATION:-10s}
+duration=${DURATION:-5s}
+rounds=${ROUNDS:-3}
 connections=${CONNECTIONS:-32}
 depth=${DEPTH:-16}
 hello_port=${HELLO_PORT:-18401}
@@ -79,13 +80,23 @@ sleep 1
 hello_idle_kb=$(rss_kb "$hello_pid")
 node_idle_kb=$(rss_kb "$node_pid")
 
-hello_ka=$(measure "http://127.0.0.1:$hello_port/")
-node_ka=$(measure "http://127.0.0.1:$node_port/")
-hello_pipe=$(pipelined "http://127.0.0.1:$hello_port/")
-node_pipe=$(pipelined "http://127.0.0.1:$node_port/")
+# The servers take turns, ROUNDS times, and the median of each is kept, so a burst of other
+# work on the machine does not land on one server only.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+hello_ka_runs=() node_ka_runs=() hello_pipe_runs=() node_pipe_runs=()
+for _ in $(seq "$rounds"); do
+    hello_ka_runs+=("$(measure "http://127.0.0.1:$hello_port/")")
+    node_ka_runs+=("$(measure "http://127.0.0.1:$node_port/")")
+    hello_pipe_runs+=("$(pipelined "http://127.0.0.1:$hello_port/")")
+    node_pipe_runs+=("$(pipelined "http://127.0.0.1:$node_port/")")
+done
+hello_ka=$(printf '%s\n' "${hello_ka_runs[@]}" | median)
+node_ka=$(printf '%s\n' "${node_ka_runs[@]}" | median)
+hello_pipe=$(printf '%s\n' "${hello_pipe_runs[@]}" | median)
+node_pipe=$(printf '%s\n' "${node_pipe_runs[@]}" | median)
 hello_loaded_kb=$(rss_kb "$hello_pid")
 
-echo "load: wrk -t1 -c$connections -d$duration on loopback; $(nproc) cores; pinned: ${server_cpu[*]:-no}"
+echo "load: wrk -t1 -c$connections -d$duration on loopback, median of $rounds rounds; $(nproc) cores; pinned: ${server_cpu[*]:-no}"
 printf '%-26s %14s %14s\n' "server" "keep-alive/s" "pipelined/s"
 printf '%-26s %14.0f %14.0f\n' "hello (RUST_LOG=warn)" "$hello_ka" "$hello_pipe"
 printf '%-26s %14.0f %14.0f\n' "node $(node --version) http" "$node_ka" "$node_pipe"
