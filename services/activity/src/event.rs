@@ -51,8 +51,12 @@ impl Event {
             return Err(EventError::BadKind(kind));
         }
         let occurred_at = required(fields, "occurred_at")?;
+        // Stored in UTC: a time that leaves the representable range there is as invalid as
+        // one that does not parse (converting it later would panic).
         let occurred_at = OffsetDateTime::parse(&occurred_at, &Rfc3339)
-            .map_err(|_| EventError::BadTime(occurred_at))?;
+            .ok()
+            .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+            .ok_or(EventError::BadTime(occurred_at))?;
         Ok(Self {
             event_id: event_id.to_ascii_lowercase(),
             kind,
