@@ -121,8 +121,6 @@ fn no_secret_is_in_the_repository_or_in_an_image_layer() {
 /// The Rust services and dbtool are static binaries that write nothing to disk: their
 /// containers can run with a read-only root file system, as k8s/app's security contexts do.
 #[test]
-#[ignore = "needs fix: compose/app/docker-compose.yaml should set `read_only: true` on the \
-            Rust services and the migration containers, see the report"]
 fn compose_app_runs_the_rust_services_with_a_read_only_root_file_system() {
     let file = compose_tests::repo_root().join("compose/app/docker-compose.yaml");
     let text = std::fs::read_to_string(&file).expect("compose/app/docker-compose.yaml");
