@@ -32,6 +32,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     address: SocketAddr,
+    /// Bounds the time to send a head, and how long a shutdown waits for connections.
+    request_timeout: Duration,
 }
 
 impl Application {
@@ -52,6 +54,7 @@ impl Application {
             listener,
             router: layers::apply(routes, config),
             address,
+            request_timeout: config.request_timeout,
         })
     }
 
@@ -77,7 +80,8 @@ impl Application {
     ///
     /// The accept loop is hyper's own rather than `axum::serve`, for two HTTP/1 settings that
     /// `axum::serve` does not expose: answers to pipelined requests leave in one write
-    /// (`pipeline_flush`), and a client gets [`HEADER_READ_TIMEOUT`] to send its headers.
+    /// (`pipeline_flush`), and a client gets the request timeout (at most
+    /// [`HEADER_READ_TIMEOUT`]) to send its headers.
     pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -104,7 +108,7 @@ impl Application {
             }
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .header_read_timeout(self.request_timeout.min(HEADER_READ_TIMEOUT))
                 .pipeline_flush(true)
                 .serve_connection(
                     TokioIo::new(stream),
@@ -119,15 +123,29 @@ impl Application {
         }
         drop(self.listener);
         // Idle keep-alive connections close now; busy ones after their answer, each bounded
-        // by the request timeout.
-        graceful.shutdown().await;
+        // by the request timeout. A connection still trickling its head has nothing in
+        // flight but counts as busy to hyper: stop waiting for it after the request timeout
+        // (and the head's own), so one slow client cannot hold a stopping service.
+        let patience = self.request_timeout * 2 + SHUTDOWN_GRACE;
+        if tokio::time::timeout(patience, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                ?patience,
+                "connections still open after the shutdown grace; closing them"
+            );
+        }
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-/// How long a client has to send a request's headers.
+/// The longest a client has to send a request's headers (less when the request timeout is).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Added to the request timeouts a shutdown waits, for answers already being written.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The default port.
 pub const DEFAULT_PORT: u16 = 1400;
@@ -16,8 +16,8 @@ pub const DEFAULT_PORT: u16 = 1400;
 pub const WORKERS: usize = 8;
 /// The most bytes of request line plus headers accepted before answering 431.
 pub const MAX_HEAD: usize = 8 * 1024;
-/// How long a client may take to send its request; a slow or silent client cannot hold a
-/// worker for longer.
+/// How long a client may take to send its whole request (a deadline, not a per-read
+/// timeout: a client trickling a byte a second cannot hold a worker for longer either).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most body bytes read (and discarded) so the client sees the answer rather than a
 /// connection reset; larger bodies get 413.
@@ -78,9 +78,8 @@ pub enum Verdict {
 }
 
 fn handle(stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
     stream.set_write_timeout(Some(READ_TIMEOUT))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = BufReader::new(Deadline::new(stream.try_clone()?, READ_TIMEOUT));
     let verdict = match read_head(&mut reader) {
         Ok(head) => judge(&head),
         Err(err) if err.kind() == io::ErrorKind::InvalidData => {
@@ -118,6 +117,33 @@ fn handle(stream: TcpStream) -> io::Result<()> {
     let _ = stream.shutdown(std::net::Shutdown::Write);
     let _ = io::copy(&mut reader.take(MAX_BODY), &mut io::sink());
     Ok(())
+}
+
+/// A stream whose reads all end by one deadline: before each read, the socket's timeout is
+/// set to the time left.
+struct Deadline {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Deadline {
+    fn new(stream: TcpStream, limit: Duration) -> Self {
+        Deadline {
+            stream,
+            deadline: Instant::now() + limit,
+        }
+    }
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
 }
 
 fn is_gone(err: &io::Error) -> bool {

@@ -87,8 +87,6 @@ async fn a_body_sent_a_byte_at_a_time_gets_408_and_stores_nothing() {
 /// the time to send a head, each such connection is held open as long as the client likes
 /// (a few thousand of them exhaust the file descriptors).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs fix: service-common's server must set a header read timeout (hyper's \
-            http1 header_read_timeout with a timer; axum::serve sets none), see the report"]
 async fn a_client_trickling_its_headers_is_cut_off() {
     let echo = services::echo(HttpConfig::for_tests()).await;
     // 40 bytes at one a second, and 5 s more: longer than any head should take.
@@ -106,11 +104,9 @@ async fn a_client_trickling_its_headers_is_cut_off() {
     );
 }
 
-/// A connection still sending its head counts as busy to hyper's graceful shutdown, so one
-/// slow client keeps a stopping service alive until `docker stop` kills it.
+/// A connection still sending its head counts as busy to hyper's graceful shutdown: one slow
+/// client must not keep a stopping service alive until `docker stop` kills it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs fix: service-common's shutdown must stop waiting for connections after \
-            the request timeout (or close those with no request in flight), see the report"]
 async fn a_trickling_client_does_not_hold_a_graceful_shutdown() {
     let echo = services::echo(HttpConfig::for_tests()).await;
     let port = echo.port;
@@ -131,12 +127,10 @@ async fn a_trickling_client_does_not_hold_a_graceful_shutdown() {
         .is_err());
 }
 
-/// hello1400's read timeout applies to each read, so a client that sends a byte every
-/// second never trips it, and holds one of its worker threads as long as it likes: as many
-/// such clients as workers and it answers nobody else.
+/// A client that sends a byte every second would never trip a per-read timeout and could
+/// hold one of hello1400's worker threads as long as it liked: as many such clients as
+/// workers and it would answer nobody else. Its deadline covers the whole request.
 #[test]
-#[ignore = "needs fix: hello1400 must bound the whole time to read a head (a deadline, not \
-            a per-read timeout), see the report"]
 fn hello1400_workers_are_not_held_by_clients_sending_a_byte_a_second() {
     let port = services::hello1400(2);
     let rt = tokio::runtime::Builder::new_multi_thread()
