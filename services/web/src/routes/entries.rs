@@ -3,8 +3,8 @@
 //! token first, then asks catalog; on success it redirects (post/redirect/get), on failure it
 //! shows the form again with what was typed and why it was refused.
 
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Form, Path, State};
+use axum::extract::rejection::{PathRejection, RawFormRejection};
+use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -36,15 +36,19 @@ struct EntryForm {
 /// The form, or the page saying it could not be read, after the CSRF check.
 fn checked_form(
     headers: &HeaderMap,
-    form: Result<Form<EntryForm>, FormRejection>,
+    form: Result<RawForm, RawFormRejection>,
 ) -> Result<EntryForm, Failure> {
-    let Form(form) = form.map_err(|rejection| {
+    let unreadable = |why: String| {
         Failure::new(
             StatusCode::BAD_REQUEST,
             "Bad request",
-            format!("The form could not be read: {}", rejection.body_text()),
+            format!("The form could not be read: {why}"),
         )
-    })?;
+    };
+    let RawForm(body) = form.map_err(|rejection| unreadable(rejection.body_text()))?;
+    strict_utf8(&body).map_err(unreadable)?;
+    let form: EntryForm =
+        serde_urlencoded::from_bytes(&body).map_err(|err| unreadable(err.to_string()))?;
     csrf::verify(headers, form.csrf_token.as_deref()).map_err(|err| {
         tracing::warn!(error = %err, "form refused by the CSRF check");
         Failure::new(
@@ -56,14 +60,43 @@ fn checked_form(
     Ok(form)
 }
 
+/// Refuses a form whose names or values, once percent-decoded, are not UTF-8.
+fn strict_utf8(body: &[u8]) -> Result<(), String> {
+    for part in body.split(|&b| b == b'&' || b == b'=') {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err("a field is not valid UTF-8".into());
+        }
+    }
+    Ok(())
+}
+
+/// Names that cannot be an entry's: they vanish or change meaning in catalog's URL
+/// (`.` and `..` are dot segments).
+fn unusable_name(name: &str) -> bool {
+    matches!(name.trim(), "" | "." | "..")
+}
+
 fn path_name(path: Result<Path<String>, PathRejection>) -> Result<String, Failure> {
-    path.map(|Path(name)| name).map_err(|rejection| {
+    let name = path.map(|Path(name)| name).map_err(|rejection| {
         Failure::new(
             StatusCode::BAD_REQUEST,
             "Bad request",
             rejection.body_text(),
         )
-    })
+    })?;
+    if unusable_name(&name) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "An entry name cannot be empty, `.` or `..`.".to_owned(),
+        ));
+    }
+    Ok(name)
 }
 
 /// Browsers send text areas with CRLF line breaks; the catalog stores LF.
@@ -93,7 +126,7 @@ fn status_of(err: &BackendError) -> StatusCode {
 async fn add(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<EntryForm>, FormRejection>,
+    form: Result<RawForm, RawFormRejection>,
 ) -> Response {
     let form = match checked_form(&headers, form) {
         Ok(form) => form,
@@ -102,18 +135,25 @@ async fn add(
     let name = form.name.unwrap_or_default().trim().to_owned();
     let description = normalize(form.description);
     // `PUT` creates or replaces; adding must not silently replace, so look first.
-    let outcome = match state.catalog.get(&name).await {
-        Ok(Some(_)) => Err((
-            StatusCode::CONFLICT,
-            format!("An entry named {name} already exists: use Edit to change it."),
-        )),
-        Ok(None) => state
-            .catalog
-            .put(&name, &description)
-            .await
-            .map(drop)
-            .map_err(|e| (status_of(&e), e.to_string())),
-        Err(e) => Err((status_of(&e), e.to_string())),
+    let outcome = if unusable_name(&name) {
+        Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "An entry needs a name, and it cannot be `.` or `..`.".to_owned(),
+        ))
+    } else {
+        match state.catalog.get(&name).await {
+            Ok(Some(_)) => Err((
+                StatusCode::CONFLICT,
+                format!("An entry named {name} already exists: use Edit to change it."),
+            )),
+            Ok(None) => state
+                .catalog
+                .put(&name, &description)
+                .await
+                .map(drop)
+                .map_err(|e| (status_of(&e), e.to_string())),
+            Err(e) => Err((status_of(&e), e.to_string())),
+        }
     };
     match outcome {
         Ok(()) => redirect_with("added", &name),
@@ -166,7 +206,7 @@ async fn save(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    form: Result<Form<EntryForm>, FormRejection>,
+    form: Result<RawForm, RawFormRejection>,
 ) -> Response {
     let name = match path_name(path) {
         Ok(name) => name,
@@ -196,7 +236,7 @@ async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    form: Result<Form<EntryForm>, FormRejection>,
+    form: Result<RawForm, RawFormRejection>,
 ) -> Response {
     let name = match path_name(path) {
         Ok(name) => name,
