@@ -1,4 +1,5 @@
 # Private PostgreSQL 15 and Redis servers on loopback, under one temporary directory.
+# shellcheck shell=bash
 # Sourced by scripts/test.sh and the benchmarks (bash, 3.2-compatible).
 #
 #   start_local_servers   exports TEST_DATABASE_URL, TEST_REDIS_URL, PG_BIN, REDIS_SERVER_BIN
