@@ -79,9 +79,15 @@ impl From<PoolError> for ApiError {
 
 impl From<tokio_postgres::Error> for ApiError {
     fn from(err: tokio_postgres::Error) -> Self {
-        // A connection that died mid-request (the database restarting) is unavailability,
-        // not a bug.
-        if err.is_closed() {
+        // A connection that died mid-request, or a server shutting down or starting up (the
+        // database restarting), is unavailability, not a bug.
+        let transport = err.is_closed()
+            || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>());
+        let server_going = err.code().is_some_and(|code| {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("57P")
+        });
+        if transport || server_going {
             Self::Unavailable(err.into())
         } else {
             Self::Internal(err.into())
