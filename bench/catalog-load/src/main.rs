@@ -10,8 +10,6 @@
 //! Either way it prints the count, the non-200 answers, requests per second and the 50th,
 //! 90th, 99th and 99.9th percentile and maximum latency.
 
-mod stats;
-
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +24,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
 
-use crate::stats::Samples;
+use catalog_load::stats::Samples;
 
 /// Load generator for the catalog benchmark (bench/catalog.sh).
 #[derive(Debug, Parser)]

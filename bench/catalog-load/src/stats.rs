@@ -1,4 +1,4 @@
-//! Latency samples and the figures printed from them.
+//! Latency samples and the figures printed from them; cluster-load prints the same.
 
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ impl Samples {
         let count = self.micros.len();
         let per_second = count as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON);
         format!(
-            "{mode}: {count} requests in {:.1} s, {} not 200, {per_second:.0} requests/s, \
+            "{mode}: {count} requests in {:.1} s, {} failed, {per_second:.0} requests/s, \
              latency ms p50 {:.3} p90 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
             self.elapsed.as_secs_f64(),
             self.failed,

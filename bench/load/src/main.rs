@@ -8,7 +8,6 @@
 //!   cluster-load --web http://127.0.0.1:8080 --catalog http://127.0.0.1:8081 --rate 500
 
 mod mix;
-mod stats;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::mix::{Endpoint, Targets};
-use crate::stats::Samples;
+use catalog_load::stats::Samples;
 
 /// Mixed load through web and catalog (bench/cluster-load.sh runs it against compose/app).
 #[derive(Debug, Parser)]

@@ -1,0 +1,3 @@
+//! What the load generators under bench/ share: latency samples and their figures.
+
+pub mod stats;
