@@ -25,6 +25,9 @@ pub struct Outcome {
     /// Requests with no answer within [`REQUEST_LIMIT`].
     pub hung: usize,
     pub sent: usize,
+    /// When the last answer that was not an acknowledgement came (or the last request that
+    /// got none), to tell how soon a cluster recovers after a fault.
+    pub last_failure: Option<Instant>,
 }
 
 /// A running load; [`Load::stop`] ends it and returns what it saw.
@@ -122,6 +125,7 @@ fn record(
 ) {
     let mut outcome = outcome.lock().expect("outcome");
     outcome.sent += 1;
+    let failed_at = Some(Instant::now());
     match result {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -134,6 +138,7 @@ fn record(
             if acknowledged && complete {
                 outcome.acknowledged.push(name);
             } else {
+                outcome.last_failure = failed_at;
                 *outcome
                     .failures
                     .entry(format!("{service} {status}"))
@@ -141,12 +146,14 @@ fn record(
             }
         }
         Err(err) if err.is_connect() => {
+            outcome.last_failure = failed_at;
             *outcome
                 .failures
                 .entry(format!("{service} cannot connect"))
                 .or_default() += 1;
         }
         Err(err) if err.is_timeout() => {
+            outcome.last_failure = failed_at;
             outcome.hung += 1;
             *outcome
                 .failures
@@ -154,6 +161,7 @@ fn record(
                 .or_default() += 1;
         }
         Err(err) => {
+            outcome.last_failure = failed_at;
             let kind = if err.is_connect() {
                 "cannot connect"
             } else {
