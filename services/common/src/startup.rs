@@ -167,6 +167,25 @@ mod tests {
         response
     }
 
+    /// A server on a free port until the returned sender is used or dropped; its task
+    /// ends with the server's result.
+    async fn serve(
+        config: &HttpConfig,
+        routes: Router,
+    ) -> (
+        u16,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let app = Application::build(config, routes).await.unwrap();
+        let port = app.port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        (port, stop, server)
+    }
+
     fn slow_routes() -> Router {
         Router::new()
             .route(
@@ -204,14 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_id_sent_by_the_caller_is_returned() {
-        let app = Application::build(&HttpConfig::for_tests(), slow_routes())
-            .await
-            .unwrap();
-        let port = app.port();
-        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (port, _stop, _server) = serve(&HttpConfig::for_tests(), slow_routes()).await;
         let response = raw_request(
             port,
             "GET /healthz HTTP/1.1\r\nHost: x\r\nx-request-id: abc-123\r\nConnection: close\r\n\r\n",
@@ -222,14 +234,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_finishes_the_request_in_flight_then_refuses_new_ones() {
-        let app = Application::build(&HttpConfig::for_tests(), slow_routes())
-            .await
-            .unwrap();
-        let port = app.port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (port, stop, server) = serve(&HttpConfig::for_tests(), slow_routes()).await;
         let in_flight = tokio::spawn(raw_request(
             port,
             "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -250,12 +255,7 @@ mod tests {
             request_timeout: Duration::from_millis(50),
             ..HttpConfig::for_tests()
         };
-        let app = Application::build(&config, slow_routes()).await.unwrap();
-        let port = app.port();
-        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (port, _stop, _server) = serve(&config, slow_routes()).await;
         let response = raw_request(
             port,
             "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -272,12 +272,7 @@ mod tests {
         };
         let routes =
             Router::new().route("/echo", axum::routing::post(|body: String| async { body }));
-        let app = Application::build(&config, routes).await.unwrap();
-        let port = app.port();
-        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (port, _stop, _server) = serve(&config, routes).await;
         let body = "x".repeat(17);
         let response = raw_request(
             port,
