@@ -7,14 +7,19 @@
 #   docker-cluster-rust/postgres:15-bookworm   PostgreSQL 15 with the official image's contract
 #   docker-cluster-rust/redis:7-bookworm       Redis 7 as the official image runs it
 #
-# Each root file system comes from mmdebstrap (installed through apt when missing) and is loaded
-# with `docker import`. An image that exists with the same recipe (a hash of this script and
-# the files under docker/base/) is kept, so a second run takes a second.
+# Each root file system comes from mmdebstrap (installed through apt when missing) and becomes
+# an image through docker/base/<kind>/Dockerfile (`FROM scratch`, `ADD rootfs.tar /`). An
+# image that exists with the same recipe (a hash of this script and the files under
+# docker/base/) is kept, so a second run takes a second.
 #
 #   scripts/build-base-images.sh            build the missing images
 #   scripts/build-base-images.sh --force    rebuild all three
 #   scripts/build-base-images.sh --print-env
 #                                           print the compose variables that select them
+#   scripts/build-base-images.sh --platform linux/arm64 [--force|--print-env]
+#                                           the same for another platform: its packages run
+#                                           under emulation (scripts/enable-emulation.sh),
+#                                           and its tags end in -<arch> (scripts/platforms.sh)
 #
 # On a machine that can pull images none of this is needed: the compose files default to the
 # public images. Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian).
@@ -23,33 +28,49 @@ cd "$(dirname "$0")/.."
 root=$PWD
 # shellcheck source=scripts/docker-build.sh
 . scripts/docker-build.sh
+# shellcheck source=scripts/platforms.sh
+. scripts/platforms.sh
+
+usage() { echo "usage: $0 [--platform PLATFORM] [--force|--print-env]" >&2; }
+force=false
+print=false
+platform=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --force) force=true ;;
+    --print-env) print=true ;;
+    --platform)
+        [ $# -ge 2 ] || {
+            usage
+            exit 2
+        }
+        platform=$2
+        shift
+        ;;
+    *)
+        usage
+        exit 2
+        ;;
+    esac
+    shift
+done
+suffix=$(platform_tag_suffix "$platform")
 
 suite=bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-runtime_image=docker-cluster-rust/runtime:$suite
-postgres_image=docker-cluster-rust/postgres:15-$suite
-redis_image=docker-cluster-rust/redis:7-$suite
+runtime_image=docker-cluster-rust/runtime:$suite$suffix
+postgres_image=docker-cluster-rust/postgres:15-$suite$suffix
+redis_image=docker-cluster-rust/redis:7-$suite$suffix
 
-print_env() {
+if [ "$print" = true ]; then
     # The variables every compose file reads its image names from.
     echo "POSTGRES_IMAGE=$postgres_image"
     echo "REDIS_IMAGE=$redis_image"
     echo "RUNTIME_IMAGE=$runtime_image"
-}
-
-force=false
-case "${1:-}" in
---force) force=true ;;
---print-env)
-    print_env
     exit 0
-    ;;
-"") ;;
-*)
-    echo "usage: $0 [--force|--print-env]" >&2
-    exit 2
-    ;;
-esac
+fi
+[ -n "$platform" ] || platform=$(engine_platform)
+arch=$(platform_arch "$platform")
 
 log() { echo "build-base-images: $*" >&2; }
 
@@ -79,14 +100,23 @@ up_to_date() {
     [ "$have" = "$(recipe_of "$1")" ]
 }
 
-# OCI labels every base image carries.
-labels() {
-    printf -- '--change\nLABEL %s\n' \
-        "org.opencontainers.image.title=\"$1\"" \
-        "org.opencontainers.image.description=\"$2\"" \
-        "org.opencontainers.image.base.name=\"debian:$suite (built locally from Debian packages)\"" \
-        "org.opencontainers.image.vendor=\"docker-cluster-rust\"" \
-        "$recipe_label=\"$(recipe_of "$1")\""
+# Builds image $1 of kind $2 from the root file system $work/$2.tar with
+# docker/base/$2/Dockerfile, for the platform; $3 describes it. The context is a folder of
+# its own: the Dockerfile and the tar, nothing else.
+build_image() {
+    local image=$1 kind=$2 description=$3
+    local context=$work/$kind-context
+    mkdir -p "$context"
+    cp docker/base/"$kind"/Dockerfile "$context"/
+    mv "$work/$kind.tar" "$context"/rootfs.tar
+    docker_build --quiet --platform "$platform" \
+        --label "org.opencontainers.image.title=$kind" \
+        --label "org.opencontainers.image.description=$description" \
+        --label "org.opencontainers.image.base.name=debian:$suite (built locally from Debian packages)" \
+        --label "org.opencontainers.image.vendor=docker-cluster-rust" \
+        --label "$recipe_label=$(recipe_of "$kind")" \
+        -t "$image" "$context" >/dev/null
+    rm -rf "$context"
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dcr-base.XXXXXX")
@@ -120,8 +150,8 @@ build_runtime() {
     # Only the files a static binary may read: CA certificates for TLS clients, name service
     # configuration, and a non-root user (uid 65532, as the distroless images use).
     local rootfs=$work/runtime
-    setsid --wait mmdebstrap --quiet --mode=root --variant=extract --include=ca-certificates,netbase \
-        "$suite" "$work/runtime-src" "$mirror"
+    setsid --wait mmdebstrap --quiet --mode=root --arch="$arch" --variant=extract \
+        --include=ca-certificates,netbase "$suite" "$work/runtime-src" "$mirror"
     mkdir -p "$rootfs"/etc/ssl/certs "$rootfs"/tmp "$rootfs"/home/nonroot \
         "$rootfs"/usr/share/doc/ca-certificates "$rootfs"/usr/share/doc/netbase
     chmod 1777 "$rootfs"/tmp
@@ -135,37 +165,20 @@ build_runtime() {
     printf '%s\n' 'root:x:0:' 'nonroot:x:65532:' >"$rootfs"/etc/group
     printf '%s\n' 'passwd: files' 'group: files' 'hosts: files dns' 'services: files' >"$rootfs"/etc/nsswitch.conf
     chown 65532:65532 "$rootfs"/home/nonroot
-    local changes
-    mapfile -t changes < <(labels runtime "CA certificates and a non-root user for static binaries")
-    tar -C "$rootfs" --numeric-owner -c . |
-        docker import "${changes[@]}" \
-            --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-            --change 'USER 65532:65532' \
-            --change 'WORKDIR /home/nonroot' \
-            - "$runtime_image" >/dev/null
+    tar -C "$rootfs" --numeric-owner -cf "$work/runtime.tar" .
+    build_image "$runtime_image" runtime "CA certificates and a non-root user for static binaries"
 }
 
-# Builds image $1 of kind $2 ("postgres" or "redis"): a root file system from mmdebstrap with
-# the remaining arguments, imported, then configured by docker/base/$2/Dockerfile.
+# Builds image $1 of kind $2 ("postgres" or "redis"), described by $3: a root file system from
+# mmdebstrap with the remaining arguments, then docker/base/$2/Dockerfile.
 build_server() {
     local image=$1 kind=$2 description=$3
     shift 3
-    local recipe
-    recipe=$(recipe_of "$kind")
-    local rootfs_tag=docker-cluster-rust/$kind-rootfs:$recipe
     # A file rather than a pipe: mmdebstrap stops its whole process group when a pipe breaks.
-    setsid --wait mmdebstrap --quiet "${slim[@]}" "$@" "$suite" "$work/$kind.tar" "$mirror"
-    docker import "$work/$kind.tar" "$rootfs_tag" >/dev/null
-    rm -f "$work/$kind.tar"
-    docker_build --quiet --build-arg ROOTFS="$rootfs_tag" \
-        --label "org.opencontainers.image.title=$kind" \
-        --label "org.opencontainers.image.description=$description" \
-        --label "org.opencontainers.image.base.name=debian:$suite (built locally from Debian packages)" \
-        --label "org.opencontainers.image.vendor=docker-cluster-rust" \
-        --label "$recipe_label=$recipe" \
-        -t "$image" "docker/base/$kind" >/dev/null
-    # The tag goes; its layer stays as the image's parent.
-    docker rmi "$rootfs_tag" >/dev/null
+    # Its /dev entries are left out: the engine gives every container its own /dev.
+    setsid --wait mmdebstrap --quiet "${slim[@]}" --arch="$arch" --skip=output/dev "$@" \
+        "$suite" "$work/$kind.tar" "$mirror"
+    build_image "$image" "$kind" "$description"
 }
 
 build_postgres() {
@@ -184,6 +197,12 @@ build_redis() {
         --customize-hook='mkdir -p "$1"/data && chroot "$1" chown redis:redis /data' \
         --customize-hook='install -m 755 docker/base/redis/docker-entrypoint.sh "$1"/usr/local/bin/'
 }
+
+if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+    log "building for $platform, tags ending in $suffix"
+    # Another platform's maintainer scripts run in mmdebstrap's chroot under emulation.
+    scripts/enable-emulation.sh "$platform"
+fi
 
 # The builds download in parallel; each logs to its own file, shown only when it fails.
 pids=() names=()

@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # Builds the project's images, docker-cluster-rust/<binary>:dev, from binaries compiled once
 # on this machine, outside Docker: one `cargo build --release` of every binary, static (glibc
-# with crt-static, for the host's own target, so arm64 works the same way), then one small
-# `docker build` per image with docker/Dockerfile's prebuilt stage. No registry is needed.
+# with crt-static), then one small `docker build` per image with docker/Dockerfile's
+# prebuilt stage. No registry is needed. Linux only (the binaries are Linux programs).
 #
-#   scripts/build-images.sh                 every image
+#   scripts/build-images.sh                 every image, for the Docker engine's platform
 #   scripts/build-images.sh hello echo      only these
+#   scripts/build-images.sh --platform linux/arm64 [binary...]
+#                                           for another platform: cross-compiled (the Rust
+#                                           target is added with rustup, the C cross linker
+#                                           installed with apt when missing), same Dockerfile,
+#                                           tags ending in -<arch> (scripts/platforms.sh)
+#   scripts/build-images.sh [--platform P] --print-env
+#                                           the compose variables that select the images
+#                                           (HELLO_IMAGE=..., one per binary)
 #
-# The final stage's base is RUNTIME_IMAGE when set; otherwise docker-cluster-rust/runtime:bookworm
-# when it exists (scripts/build-base-images.sh), else the Dockerfile's public default.
+# The final stage's base is RUNTIME_IMAGE when set; otherwise the platform's
+# docker-cluster-rust/runtime image when it exists (scripts/build-base-images.sh), else the
+# Dockerfile's public default.
 # On a machine with a registry, `docker build -f docker/Dockerfile ...` compiles inside
 # Docker instead (see the Dockerfile's header).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/docker-build.sh
 . scripts/docker-build.sh
+# shellcheck source=scripts/platforms.sh
+. scripts/platforms.sh
 
 # binary  kind    port  description
 images="
@@ -27,7 +38,29 @@ web       service 8080 The web app: catalog entries, activity feed, cluster pane
 dbtool    tool    -    Versioned PostgreSQL migrations with rollback, locking and drift checks
 "
 
-wanted=("$@")
+platform=
+print=false
+wanted=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --platform)
+        [ $# -ge 2 ] || {
+            echo "usage: $0 [--platform PLATFORM] [--print-env] [binary...]" >&2
+            exit 2
+        }
+        platform=$2
+        shift
+        ;;
+    --print-env) print=true ;;
+    -*)
+        echo "usage: $0 [--platform PLATFORM] [--print-env] [binary...]" >&2
+        exit 2
+        ;;
+    *) wanted+=("$1") ;;
+    esac
+    shift
+done
+suffix=$(platform_tag_suffix "$platform")
 if [ ${#wanted[@]} -eq 0 ]; then
     read -r -a wanted <<<"$(awk 'NF { printf "%s ", $1 }' <<<"$images")"
 fi
@@ -38,11 +71,22 @@ for binary in "${wanted[@]}"; do
     fi
 done
 
+if [ "$print" = true ]; then
+    for binary in "${wanted[@]}"; do
+        echo "$(echo "$binary" | tr '[:lower:]' '[:upper:]')_IMAGE=docker-cluster-rust/$binary:dev$suffix"
+    done
+    exit 0
+fi
+
 log() { echo "build-images: $*" >&2; }
+[ -n "$platform" ] || platform=$(engine_platform)
 
 runtime_image=${RUNTIME_IMAGE:-}
-if [ -z "$runtime_image" ] && docker image inspect docker-cluster-rust/runtime:bookworm >/dev/null 2>&1; then
-    runtime_image=docker-cluster-rust/runtime:bookworm
+if [ -z "$runtime_image" ]; then
+    platform_runtime=$(scripts/build-base-images.sh --platform "$platform" --print-env | sed -n 's/^RUNTIME_IMAGE=//p')
+    if docker image inspect "$platform_runtime" >/dev/null 2>&1; then
+        runtime_image=$platform_runtime
+    fi
 fi
 runtime_args=()
 if [ -n "$runtime_image" ]; then
@@ -54,7 +98,26 @@ fi
 
 # One cargo run for all binaries: the shared crates compile once. An explicit --target keeps
 # crt-static off the build scripts and proc macros, which must stay dynamic.
-target=$(rustc -vV | sed -n 's/^host: //p')
+target=$(platform_rust_target "$platform")
+if [ "$target" != "$(rustc -vV | sed -n 's/^host: //p')" ]; then
+    # Another platform: its standard library, and a C toolchain whose gcc links for it.
+    if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+        log "rustup target add $target"
+        rustup target add "$target"
+    fi
+    linker=$(platform_gcc "$platform")-gcc
+    if ! command -v "$linker" >/dev/null; then
+        package=gcc-$(platform_gcc "$platform" | tr _ -)
+        log "installing $package (the linker for $target)"
+        sudo_cmd=()
+        [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+        "${sudo_cmd[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+            "$package" >/dev/null
+    fi
+    target_variable=$(echo "$target" | tr '[:lower:]-' '[:upper:]_')
+    export "CARGO_TARGET_${target_variable}_LINKER=$linker"
+fi
 bin_args=(--bin healthcheck)
 for binary in "${wanted[@]}"; do bin_args+=(--bin "$binary"); done
 log "cargo build --release --target $target ${bin_args[*]}"
@@ -78,16 +141,17 @@ for binary in "${wanted[@]}"; do
         exit 1
     fi
     # Each image's context is a folder holding just its two files: nothing else is sent.
-    context=$target_dir/image-context/$binary
+    context=$target_dir/image-context/$target/$binary
     rm -rf "$context"
     mkdir -p "$context"
     ln -f "$out/$binary" "$out/healthcheck" "$context/"
     args=(--build-arg BINARY_SOURCE=prebuilt --build-arg "BINARY=$binary"
         --build-arg "DESCRIPTION=$description" --build-arg "REVISION=$revision"
-        --build-arg "CREATED=$created" "${runtime_args[@]}" --build-arg "KIND=$kind")
+        --build-arg "CREATED=$created" ${runtime_args[@]+"${runtime_args[@]}"} --build-arg "KIND=$kind")
     if [ "$kind" = service ]; then args+=(--build-arg "PORT=$port"); fi
     started=$SECONDS
-    docker_build --quiet -f docker/Dockerfile "${args[@]}" -t "docker-cluster-rust/$binary:dev" "$context" >/dev/null
-    size=$(docker image inspect --format '{{.Size}}' "docker-cluster-rust/$binary:dev")
-    log "docker-cluster-rust/$binary:dev  $((size / 1024)) KiB  ($((SECONDS - started)) s)"
+    image=docker-cluster-rust/$binary:dev$suffix
+    docker_build --quiet --platform "$platform" -f docker/Dockerfile "${args[@]}" -t "$image" "$context" >/dev/null
+    size=$(docker image inspect --format '{{.Size}}' "$image")
+    log "$image  $((size / 1024)) KiB  ($((SECONDS - started)) s)"
 done

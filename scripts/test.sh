@@ -56,6 +56,13 @@ start_local_servers
 # Steps that must run before the tests (one line each, each calling its own script):
 "$root/scripts/build-base-images.sh"
 "$root/scripts/build-images.sh"
+# The same images for the other platform (linux/arm64 on an amd64 machine), from the same
+# files; tests/compose runs the cluster on them under emulation.
+other_platform=$(. "$root/scripts/platforms.sh" && for p in $supported_platforms; do
+    [ "$p" = "$(engine_platform)" ] || echo "$p"
+done)
+"$root/scripts/build-base-images.sh" --platform "$other_platform"
+"$root/scripts/build-images.sh" --platform "$other_platform"
 # (end of steps before the tests)
 
 echo "== cargo nextest" >&2

@@ -7,6 +7,10 @@
 #   compose/app/up.sh --offline   no registry: builds the base images from Debian packages
 #                                 and the project's images from binaries compiled here first,
 #                                 and records the local base image names in .env
+#   compose/app/up.sh --offline --platform linux/arm64
+#                                 the same with another platform's images (cross-compiled,
+#                                 run under emulation: scripts/enable-emulation.sh), for
+#                                 this run only; a slower start
 #
 # Stop it with `docker compose -f compose/app/docker-compose.yaml down` (add -v to delete
 # the databases).
@@ -14,18 +18,48 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
+usage() {
+    echo "usage: $0 [--offline [--platform PLATFORM]]" >&2
+    exit 2
+}
+offline=false
+platform=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --offline) offline=true ;;
+    --platform)
+        [ $# -ge 2 ] || usage
+        platform=$2
+        shift
+        ;;
+    *) usage ;;
+    esac
+    shift
+done
+[ -z "$platform" ] || [ "$offline" = true ] || usage
+
 "$root/compose/make-env.sh" "$here"
 
-if [ "${1:-}" = --offline ]; then
+# Seconds to wait for every service to be healthy.
+patience=60
+if [ "$offline" = true ]; then
     "$root/scripts/build-base-images.sh"
     "$root/scripts/build-images.sh"
     # Once: later runs of `docker compose` in this folder then use the local images too.
     if ! grep -q '^POSTGRES_IMAGE=' "$here/.env"; then
         "$root/scripts/build-base-images.sh" --print-env | grep -v '^RUNTIME_IMAGE=' >>"$here/.env"
     fi
-elif [ -n "${1:-}" ]; then
-    echo "usage: $0 [--offline]" >&2
-    exit 2
+    if [ -n "$platform" ]; then
+        "$root/scripts/build-base-images.sh" --platform "$platform"
+        "$root/scripts/build-images.sh" --platform "$platform"
+        # The variables win over .env for this run only.
+        variables=$({
+            "$root/scripts/build-base-images.sh" --platform "$platform" --print-env
+            "$root/scripts/build-images.sh" --platform "$platform" --print-env
+        } | sed 's/^/export /')
+        eval "$variables"
+        patience=600
+    fi
 fi
 
 if docker compose version >/dev/null 2>&1; then
@@ -54,8 +88,8 @@ while :; do
     done
     [ -z "$waiting" ] && break
     tries=$((tries + 1))
-    if [ "$tries" -gt 120 ]; then
-        echo "error: not healthy after 60 s; see: $* ps, $* logs" >&2
+    if [ "$tries" -gt $((patience * 2)) ]; then
+        echo "error: not healthy after $patience s; see: $* ps, $* logs" >&2
         exit 1
     fi
     sleep 0.5

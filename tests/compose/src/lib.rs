@@ -9,7 +9,9 @@
 
 pub mod http;
 pub mod images;
+pub mod platforms;
 pub mod project;
+pub mod webapp;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -76,11 +76,15 @@ fn every_script_parses_in_posix_mode() {
 }
 
 /// Scripts that only ever run on Linux, with why; docs/platforms.md says so too.
-const LINUX_ONLY: [(&str, &str); 5] = [
+const LINUX_ONLY: [(&str, &str); 6] = [
     ("docker/", "runs inside the project's Linux images"),
     (
         "scripts/build-base-images.sh",
         "builds Debian root file systems with mmdebstrap",
+    ),
+    (
+        "scripts/enable-emulation.sh",
+        "registers qemu-user-static with the Linux kernel's binfmt_misc",
     ),
     (
         "scripts/test.sh",
@@ -153,9 +157,14 @@ fn scripts_and_sql_are_kept_with_lf_endings() {
     assert!(with_cr.is_empty(), "CR characters in: {with_cr:?}");
 }
 
+/// The one file allowed to name CPU architectures: it maps each Docker platform to the names
+/// other tools give it (Rust targets, cross compilers, emulators).
+const PLATFORM_TABLE: &str = "scripts/platforms.sh";
+const ARCHITECTURES: [&str; 6] = ["x86_64", "amd64", "aarch64", "arm64", "i686", "armv7"];
+
 #[test]
-fn no_dockerfile_or_image_script_names_a_cpu_architecture() {
-    // One Dockerfile must build linux/amd64 and linux/arm64 (Apple Silicon) alike.
+fn no_dockerfile_script_or_manifest_names_a_cpu_architecture() {
+    // The same files must build and run linux/amd64 and linux/arm64 (Apple Silicon) alike.
     let root = repository();
     let files: Vec<_> = tracked_files()
         .into_iter()
@@ -164,13 +173,15 @@ fn no_dockerfile_or_image_script_names_a_cpu_architecture() {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            name.contains("Dockerfile")
-                || name == "build-images.sh"
-                || name == "docker-build.sh"
-                || p.starts_with("compose")
+            (name.contains("Dockerfile")
+                || ["compose", "docker", "scripts", "k8s"]
+                    .iter()
+                    .any(|folder| p.starts_with(folder)))
+                && !p.ends_with(PLATFORM_TABLE)
         })
         .collect();
     assert!(files.iter().any(|p| p.ends_with("docker/Dockerfile")));
+    assert!(files.iter().any(|p| p.ends_with("scripts/build-images.sh")));
     let mut failures = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(root.join(&path)).unwrap_or_default();
@@ -179,7 +190,7 @@ fn no_dockerfile_or_image_script_names_a_cpu_architecture() {
             if code.starts_with('#') {
                 continue;
             }
-            for arch in ["x86_64", "amd64", "aarch64", "arm64", "i686", "armv7"] {
+            for arch in ARCHITECTURES {
                 if code.contains(arch) {
                     failures.push(format!("{}:{}: {arch}: {line}", path.display(), number + 1));
                 }
@@ -188,7 +199,17 @@ fn no_dockerfile_or_image_script_names_a_cpu_architecture() {
     }
     assert!(
         failures.is_empty(),
-        "architecture-specific lines:\n{}",
+        "architecture-specific lines (only {PLATFORM_TABLE} may name one):\n{}",
         failures.join("\n")
     );
+}
+
+#[test]
+fn the_platform_table_names_both_platforms_the_images_are_built_for() {
+    let text = std::fs::read_to_string(repository().join(PLATFORM_TABLE)).unwrap();
+    let supported = text
+        .lines()
+        .find_map(|line| line.strip_prefix("supported_platforms="))
+        .unwrap_or_else(|| panic!("{PLATFORM_TABLE} sets no supported_platforms"));
+    assert_eq!(supported.trim_matches('"'), "linux/amd64 linux/arm64");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use compose_tests::images::{base_image, project_image, require};
 use compose_tests::project::{inspect, run};
-use compose_tests::{free_port, http, Project};
+use compose_tests::{free_port, http, webapp, Project};
 
 const START: Duration = Duration::from_secs(120);
 
@@ -49,52 +49,8 @@ fn app_serves_the_web_page_with_catalog_and_activity_data_and_spreads_echo_reque
         "the hello chain answers through hello1403:\n{page}"
     );
 
-    // Add an entry through the page's form, as a browser does: the CSRF cookie and the
-    // form's hidden field carry the same token.
-    let client = http::client();
-    let response = client.get(format!("{base}/")).send().unwrap();
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("the page sets the csrf cookie")
-        .to_owned();
     let name = format!("compose-test-{}", std::process::id());
-    let response = client
-        .post(format!("{base}/entries"))
-        .header("cookie", format!("csrf={cookie}"))
-        .form(&[
-            ("csrf_token", cookie.as_str()),
-            ("name", name.as_str()),
-            ("description", "added by the compose test"),
-        ])
-        .send()
-        .unwrap();
-    assert!(
-        response.status().is_redirection(),
-        "adding an entry redirects back, got {}: {}",
-        response.status(),
-        response.text().unwrap_or_default()
-    );
-
-    // The entry comes from catalog; its creation reaches the feed through Redis and
-    // activity.
-    let page = http::get_until(
-        &format!("{base}/"),
-        START,
-        "the entry in the page",
-        |body| body.contains("added by the compose test"),
-    );
-    assert!(page.contains(&name));
-    http::get_until(
-        &format!("{base}/"),
-        START,
-        "the creation in the activity feed",
-        |body| body.contains("created: 1"),
-    );
+    webapp::add_entry_and_see_it_in_the_feed(&base, &name, "added by the compose test", START);
 
     // The echo replicas: new connections to the name `echo`, made inside the project
     // network, are spread over the three containers by its DNS.

@@ -4,4 +4,5 @@
 mod app;
 mod databases;
 mod files;
+mod platforms;
 mod tutorial;
