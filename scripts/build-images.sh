@@ -106,14 +106,15 @@ if [ "$target" != "$(rustc -vV | sed -n 's/^host: //p')" ]; then
         rustup target add "$target"
     fi
     linker=$(platform_gcc "$platform")-gcc
-    if ! command -v "$linker" >/dev/null; then
-        package=gcc-$(platform_gcc "$platform" | tr _ -)
-        log "installing $package (the linker for $target)"
+    # gcc prints the bare name when it has no C library to link against for the target.
+    if ! command -v "$linker" >/dev/null || [ "$("$linker" -print-file-name=crt1.o)" = crt1.o ]; then
+        packages="gcc-$(platform_gcc "$platform" | tr _ -) libc6-dev-$(platform_arch "$platform")-cross"
+        log "installing $packages (the linker for $target and its C library)"
         sudo_cmd=()
         [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
         "${sudo_cmd[@]}" apt-get update -qq
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-            "$package" >/dev/null
+            $packages >/dev/null
     fi
     target_variable=$(echo "$target" | tr '[:lower:]-' '[:upper:]_')
     export "CARGO_TARGET_${target_variable}_LINKER=$linker"
