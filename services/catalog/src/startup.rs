@@ -7,7 +7,7 @@ use std::future::Future;
 use anyhow::Context as _;
 use service_common::postgres::{self, PoolSettings};
 use service_common::redis::{Redis, RedisSettings};
-use service_common::{Check, Readiness};
+use service_common::{Check, ErrorBody, HttpConfig, Readiness};
 use tokio::sync::watch;
 
 use crate::cache::Cache;
@@ -58,8 +58,13 @@ impl Application {
                 }
             })
         };
+        // A JSON API: the shared layers' own 413 and 408 answer JSON like every other error.
+        let http_config = HttpConfig {
+            error_body: ErrorBody::Json,
+            ..config.http.clone()
+        };
         let http =
-            service_common::Application::build(&config.http, routes::router(state, readiness))
+            service_common::Application::build(&http_config, routes::router(state, readiness))
                 .await?;
         let publisher = Publisher {
             pool,

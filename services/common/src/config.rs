@@ -165,6 +165,16 @@ impl LogFormat {
     }
 }
 
+/// How the shared layers word the errors they answer themselves, before a handler runs: a
+/// body over the limit (413) and a request over the time limit (408). A JSON API answers
+/// `{"error": "..."}` as its own errors do; other services answer plain text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ErrorBody {
+    #[default]
+    Text,
+    Json,
+}
+
 /// The HTTP server settings every service shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
@@ -178,6 +188,9 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// `BODY_LIMIT_BYTES`, default 65 536: larger request bodies get a 413.
     pub body_limit: usize,
+    /// The format of the shared layers' own 413 and 408 answers: the service's choice, not
+    /// read from the environment.
+    pub error_body: ErrorBody,
 }
 
 impl HttpConfig {
@@ -193,6 +206,7 @@ impl HttpConfig {
             port,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             body_limit: Self::DEFAULT_BODY_LIMIT,
+            error_body: ErrorBody::Text,
         }
     }
 

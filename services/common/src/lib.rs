@@ -11,6 +11,6 @@ pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
 
-pub use config::{ConfigError, Env, HttpConfig, LogFormat};
+pub use config::{ConfigError, Env, ErrorBody, HttpConfig, LogFormat};
 pub use health::{Check, Readiness, Status};
 pub use startup::{Application, StartError};

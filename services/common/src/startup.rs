@@ -157,6 +157,7 @@ mod tests {
     use tokio::net::TcpStream;
 
     use super::*;
+    use crate::config::ErrorBody;
     use crate::health::{self, Readiness};
 
     async fn raw_request(port: u16, request: &str) -> String {
@@ -262,6 +263,51 @@ mod tests {
         )
         .await;
         assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+        assert!(
+            response.contains("content-type: text/plain")
+                && response.ends_with("the request took longer than the limit of 50 ms"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_json_service_words_the_limits_errors_in_json() {
+        let config = HttpConfig {
+            request_timeout: Duration::from_millis(50),
+            body_limit: 16,
+            error_body: ErrorBody::Json,
+            ..HttpConfig::for_tests()
+        };
+        let routes =
+            slow_routes().route("/echo", axum::routing::post(|body: String| async { body }));
+        let (port, _stop, _server) = serve(&config, routes).await;
+        let response = raw_request(
+            port,
+            "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+        assert!(
+            response.contains("content-type: application/json")
+                && response
+                    .ends_with(r#"{"error":"the request took longer than the limit of 50 ms"}"#),
+            "{response}"
+        );
+        // Declared too long, and too long without a declared length: the same answer.
+        for request in [
+            format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{}", "x".repeat(17)),
+            format!("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n11\r\n{}\r\n0\r\n\r\n", "x".repeat(17)),
+        ] {
+            let response = raw_request(port, &request).await;
+            assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+            assert!(
+                response.contains("content-type: application/json")
+                    && response.ends_with(
+                        r#"{"error":"the request body is larger than the limit of 16 bytes"}"#
+                    ),
+                "{response}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -280,6 +326,10 @@ mod tests {
         )
         .await;
         assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+        assert!(
+            response.ends_with("the request body is larger than the limit of 16 bytes"),
+            "{response}"
+        );
         let response = raw_request(
             port,
             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",

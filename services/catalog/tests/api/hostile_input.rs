@@ -76,6 +76,11 @@ async fn a_one_megabyte_body_is_refused_with_413_and_nothing_is_stored() {
         )
         .await;
     assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    assert_eq!(
+        body["error"], "the request body is larger than the limit of 65536 bytes",
+        "{body}"
+    );
 
     // The same body without a length (chunked): the limit holds while reading.
     let mut request = b"PUT /info/huge HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\

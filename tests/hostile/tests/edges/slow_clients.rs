@@ -69,6 +69,10 @@ async fn a_body_sent_a_byte_at_a_time_gets_408_and_stores_nothing() {
     let answer = String::from_utf8_lossy(&outcome.answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
+        answer.ends_with(r#"{"error":"the request took longer than the limit of 1000 ms"}"#),
+        "{answer}"
+    );
+    assert!(
         outcome.written < body.len(),
         "the server waited for the whole body ({} bytes written)",
         outcome.written
