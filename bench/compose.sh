@@ -9,6 +9,8 @@
 #     cargo plus the image build, and which images changed.
 #
 #   ./bench/compose.sh
+#   ./bench/compose.sh --platform linux/arm64    the same with another platform's images, run
+#                                                under emulation (no target: figures to compare)
 #
 # Runs offline: the base images come from scripts/build-base-images.sh, the project's from
 # scripts/build-images.sh (both run first; they keep what is up to date). The one-line
@@ -17,9 +19,39 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/build-base-images.sh
-scripts/build-images.sh
-eval "$(scripts/build-base-images.sh --print-env | sed 's/^/export /')"
+platform_args=()
+case "${1:-}" in
+"") ;;
+--platform)
+    [ $# -eq 2 ] || {
+        echo "usage: $0 [--platform PLATFORM]" >&2
+        exit 2
+    }
+    platform_args=(--platform "$2")
+    ;;
+*)
+    echo "usage: $0 [--platform PLATFORM]" >&2
+    exit 2
+    ;;
+esac
+# Empty-array-safe under bash 3.2's set -u.
+platform() { echo ${platform_args[@]+"${platform_args[@]}"}; }
+# shellcheck disable=SC2046 # the platform arguments are two words or none
+scripts/build-base-images.sh $(platform)
+# shellcheck disable=SC2046
+scripts/build-images.sh $(platform)
+# The image variables of compose/app (POSTGRES_IMAGE, HELLO_IMAGE, ...) for the platform.
+# shellcheck disable=SC2046
+eval "$({
+    scripts/build-base-images.sh $(platform) --print-env
+    scripts/build-images.sh $(platform) --print-env
+} | sed 's/^/export /')"
+binaries="hello1400 hello echo catalog activity web dbtool"
+image_of() {
+    local variable
+    variable=$(echo "$1" | tr '[:lower:]' '[:upper:]')_IMAGE
+    echo "${!variable}"
+}
 
 if docker compose version >/dev/null 2>&1; then
     compose=(docker compose)
@@ -39,7 +71,8 @@ cleanup() {
         # Only our own edit is undone: if someone changed the file meanwhile, it stays.
         if [ "$(sha256sum <"$changed_file")" = "$changed_sum" ]; then
             printf '%s' "$original" >"$changed_file"
-            scripts/build-images.sh hello >/dev/null 2>&1 || true
+            # shellcheck disable=SC2046
+            scripts/build-images.sh $(platform) hello >/dev/null 2>&1 || true
         fi
     fi
 }
@@ -82,9 +115,10 @@ echo "warm (volumes kept):                      $(time_up) s"
 cd "$root"
 
 echo "== image sizes (targets: services < 20 MB, dbtool < 10 MB)"
-for image in hello1400 hello echo catalog activity web dbtool; do
-    size=$(docker image inspect --format '{{.Size}}' "docker-cluster-rust/$image:dev")
-    awk -v n="docker-cluster-rust/$image:dev" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
+for binary in $binaries; do
+    image=$(image_of "$binary")
+    size=$(docker image inspect --format '{{.Size}}' "$image")
+    awk -v n="$image" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
 done
 for image in "$RUNTIME_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"; do
     size=$(docker image inspect --format '{{.Size}}' "$image")
@@ -92,8 +126,9 @@ for image in "$RUNTIME_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"; do
 done
 
 echo "== rebuild after a one-line change to services/hello (its built-in greeting)"
-ids_before=$(for i in hello1400 hello echo catalog activity web dbtool; do docker image inspect --format "$i {{.Id}}" "docker-cluster-rust/$i:dev"; done)
-layers_before=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' docker-cluster-rust/hello:dev)
+image_ids() { for i in $binaries; do docker image inspect --format "$i {{.Id}}" "$(image_of "$i")"; done; }
+ids_before=$(image_ids)
+layers_before=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$HELLO_IMAGE")
 original=$(cat "$changed_file"; printf x)
 original=${original%x}
 sed -i 's/^pub const BUILT_IN: &str = "hello world";$/pub const BUILT_IN: \&str = "hello world, rebuilt";/' "$changed_file"
@@ -104,12 +139,12 @@ grep -q 'hello world, rebuilt' "$changed_file" || {
 }
 changed_sum=$(sha256sum <"$changed_file")
 start=$(now)
-scripts/build-images.sh hello 2>/dev/null
-echo "scripts/build-images.sh hello (cargo + docker build): $(elapsed "$start") s"
-changed=$(for i in hello1400 hello echo catalog activity web dbtool; do docker image inspect --format "$i {{.Id}}" "docker-cluster-rust/$i:dev"; done |
-    diff <(echo "$ids_before") - | awk '/^>/ { print $2 }' | tr '\n' ' ' || true)
+# shellcheck disable=SC2046
+scripts/build-images.sh $(platform) hello 2>/dev/null
+echo "scripts/build-images.sh $(platform) hello (cargo + docker build): $(elapsed "$start") s" | tr -s ' '
+changed=$(image_ids | diff <(echo "$ids_before") - | awk '/^>/ { print $2 }' | tr '\n' ' ' || true)
 echo "images whose id changed: ${changed:-none}"
-layers_after=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' docker-cluster-rust/hello:dev)
+layers_after=$(docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$HELLO_IMAGE")
 total=$(grep -c . <<<"$layers_after")
 kept=$(grep -cxF -f <(echo "$layers_before") <<<"$layers_after" || true)
 echo "hello image layers: $((total - kept)) of $total rebuilt (the runtime base and the health probe reused)"
