@@ -9,13 +9,7 @@ use service_common::{telemetry, Env};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    service_common::exit_code(run().await)
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -13,4 +13,4 @@ pub mod telemetry;
 
 pub use config::{ConfigError, Env, ErrorBody, HttpConfig, LogFormat};
 pub use health::{Check, Readiness, Status};
-pub use startup::{Application, StartError};
+pub use startup::{exit_code, Application, StartError};

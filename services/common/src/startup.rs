@@ -1,8 +1,10 @@
 //! The server life cycle: bind first (so tests can ask for port 0 and read the real port),
 //! serve until a shutdown signal, then finish the requests already in flight.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use std::time::Duration;
 
@@ -147,6 +149,18 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Added to the request timeouts a shutdown waits, for answers already being written.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// What a service binary's `main` returns for the outcome of its run: success, or 1 after
+/// printing the error with its causes (the `{:#}` form, as anyhow writes a chain) on stderr.
+pub fn exit_code<E: Display>(outcome: Result<(), E>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

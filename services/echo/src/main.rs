@@ -10,13 +10,7 @@ use service_common::{telemetry, Env};
 async fn main() -> ExitCode {
     // clap prints its own usage errors and exits with code 2.
     let cli = echo::Cli::parse();
-    match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    service_common::exit_code(run(cli).await)
 }
 
 async fn run(cli: echo::Cli) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 //! (both run by `scripts/test.sh`). The databases and Redis use the local base images, so
 //! no registry is needed.
 
+pub mod app;
 pub mod http;
 pub mod images;
 pub mod platforms;

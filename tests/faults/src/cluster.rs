@@ -6,9 +6,10 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use compose_tests::images::{base_image, project_image, require};
+use compose_tests::app::App;
+use compose_tests::platforms::engine_platform;
 use compose_tests::project::{inspect, run};
-use compose_tests::{free_port, Project};
+use compose_tests::Project;
 
 /// How long the cluster may take to come up (or come back) healthy.
 pub const START: Duration = Duration::from_secs(120);
@@ -25,16 +26,7 @@ pub struct Cluster {
 impl Cluster {
     /// Brings compose/app up and waits until every service is healthy.
     pub fn up() -> Self {
-        let binaries = ["hello", "echo", "catalog", "activity", "web", "dbtool"];
-        let mut images: Vec<String> = binaries.iter().map(|b| project_image(b)).collect();
-        images.push(base_image("POSTGRES_IMAGE"));
-        images.push(base_image("REDIS_IMAGE"));
-        require(&images.iter().map(String::as_str).collect::<Vec<_>>());
-        let port = free_port();
-        let project = Project::new("app").with_env("WEB_PORT", port.to_string());
-        project.make_env();
-        project.compose(&["up", "-d"]);
-        project.wait_healthy(&[], START);
+        let App { project, port } = App::up(&engine_platform(), START);
         let catalog_id = project.containers(&[], Some("catalog"))[0].clone();
         let ip = inspect(
             &catalog_id,

@@ -4,26 +4,19 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use compose_tests::images::{base_image, project_image, require};
+use compose_tests::app::App;
+use compose_tests::images::base_image;
+use compose_tests::platforms::engine_platform;
 use compose_tests::project::{inspect, run};
-use compose_tests::{free_port, http, webapp, Project};
+use compose_tests::{http, webapp};
 
 const START: Duration = Duration::from_secs(120);
 
 #[test]
 fn app_serves_the_web_page_with_catalog_and_activity_data_and_spreads_echo_requests() {
-    let binaries = ["hello", "echo", "catalog", "activity", "web", "dbtool"];
-    let mut images: Vec<String> = binaries.iter().map(|b| project_image(b)).collect();
-    images.push(base_image("POSTGRES_IMAGE"));
-    images.push(base_image("REDIS_IMAGE"));
-    require(&images.iter().map(String::as_str).collect::<Vec<_>>());
-
-    let port = free_port();
-    let project = Project::new("app").with_env("WEB_PORT", port.to_string());
-    project.make_env();
-    project.compose(&["up", "-d"]);
     // Every service healthy and both migration containers exited 0.
-    project.wait_healthy(&[], START);
+    let app = App::up(&engine_platform(), START);
+    let project = &app.project;
     for migrate in ["catalog-migrate", "activity-migrate"] {
         let id = &project.containers(&[], Some(migrate))[0];
         assert_eq!(
@@ -42,7 +35,7 @@ fn app_serves_the_web_page_with_catalog_and_activity_data_and_spreads_echo_reque
         );
     }
 
-    let base = format!("http://127.0.0.1:{port}");
+    let base = app.web();
     let page = http::get_text(&format!("{base}/"), START);
     assert!(
         page.contains("hello world"),

@@ -8,10 +8,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use compose_tests::app::App;
 use compose_tests::images::require;
 use compose_tests::platforms::{engine_platform, image_env, other_platform, supported_platforms};
 use compose_tests::project::{inspect, run, ContainerGuard};
-use compose_tests::{free_port, http, webapp, Project};
+use compose_tests::{http, webapp};
 
 /// Emulated PostgreSQL initialises its databases several times slower than a native one.
 const START: Duration = Duration::from_secs(400);
@@ -94,19 +95,10 @@ fn every_image_is_built_for_both_platforms_with_programs_of_their_architecture()
 fn app_works_on_the_other_platforms_images_under_emulation() {
     let platform = other_platform();
     assert_ne!(platform, engine_platform());
-    let env = image_env(&platform);
-    let images: Vec<&str> = env.iter().map(|(_, image)| image.as_str()).collect();
-    require(&images);
-
     // The other platform's images through the compose variables, as a user selects them.
-    let port = free_port();
-    let mut project = Project::new("app").with_env("WEB_PORT", port.to_string());
-    for (variable, image) in &env {
-        project = project.with_env(variable, image.clone());
-    }
-    project.make_env();
-    project.compose(&["up", "-d"]);
-    project.wait_healthy(&[], START);
+    let app = App::up(&platform, START);
+    let project = &app.project;
+    let env = image_env(&platform);
 
     // The containers really run the other platform's programs.
     for service in ["catalog-db", "redis"] {
@@ -128,7 +120,7 @@ fn app_works_on_the_other_platforms_images_under_emulation() {
     }
 
     // The web app answers, with data through catalog, Redis and activity.
-    let base = format!("http://127.0.0.1:{port}");
+    let base = app.web();
     let page = http::get_text(&format!("{base}/"), START);
     assert!(page.contains("hello world"), "{page}");
     webapp::add_entry_and_see_it_in_the_feed(

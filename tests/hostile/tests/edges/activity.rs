@@ -12,17 +12,7 @@ use proptest::prelude::*;
 use service_common::HttpConfig;
 use service_test_support::{test_redis_url, unique_name, wait_for};
 
-use crate::strategies::{self, encode};
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
+use crate::strategies::{self, encode, runtime, LIMIT};
 
 #[test]
 fn generated_requests_get_json_answers_and_never_a_server_error() {

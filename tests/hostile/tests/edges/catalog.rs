@@ -11,17 +11,7 @@ use hostile_input::{exchange, services, Answer};
 use proptest::prelude::*;
 use service_common::HttpConfig;
 
-use crate::strategies::{self, encode, is_valid_name};
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
+use crate::strategies::{self, encode, is_valid_name, runtime, LIMIT};
 
 /// A body for `PUT /info/{name}`.
 #[derive(Debug, Clone)]

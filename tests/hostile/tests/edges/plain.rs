@@ -1,24 +1,12 @@
 //! The services that answer any request alike (hello, echo, hello1400): generated methods,
 //! paths, headers and bodies get their one answer; hello1400's own parser gets raw bytes.
 
-use std::time::Duration;
-
 use hostile_input::raw::{exchange_and_half_close, request};
 use hostile_input::{exchange, services};
 use proptest::prelude::*;
 use service_common::HttpConfig;
 
-use crate::strategies::{self, encode};
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
+use crate::strategies::{self, encode, runtime, LIMIT};
 
 fn method() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -1,6 +1,21 @@
 //! Generators of hostile pieces of a request, shared by the services' property tests.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
+
+/// How long one exchange with a service may take before a property test calls it hung.
+pub const LIMIT: Duration = Duration::from_secs(15);
+
+/// The runtime a property test drives its services and exchanges with: proptest's cases run
+/// synchronously, each blocking on it.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
 
 /// Percent-encodes every byte that is not unreserved, so any byte string becomes one path
 /// segment or query value the server decodes back to the same bytes.

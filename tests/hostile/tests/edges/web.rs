@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use hostile_input::raw::request;
 use hostile_input::{exchange, services, Running};
@@ -12,19 +11,10 @@ use proptest::prelude::*;
 use service_common::HttpConfig;
 use service_test_support::unique_name;
 
-use crate::strategies::{self, encode, is_valid_name};
+use crate::strategies::{self, encode, is_valid_name, runtime, LIMIT};
 
-const LIMIT: Duration = Duration::from_secs(15);
 /// A well-formed CSRF token; the same value goes in the cookie and the form.
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
 
 /// catalog, activity and web in front of them.
 struct Stack {

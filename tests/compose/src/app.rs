@@ -1,0 +1,44 @@
+//! compose/app, the whole cluster, brought up the way every test of it needs: under its own
+//! project name, with one platform's images, web published on a free host port, and every
+//! service healthy.
+
+use std::time::Duration;
+
+use crate::images::require;
+use crate::platforms::image_env;
+use crate::{free_port, Project};
+
+/// compose/app, up and healthy. Dropping it tears the project down.
+pub struct App {
+    pub project: Project,
+    /// The host port web is published on.
+    pub port: u16,
+}
+
+impl App {
+    /// Brings compose/app up with `platform`'s images (see [`image_env`]) and waits until
+    /// every service is healthy and both migrations exited 0, within `within`.
+    pub fn up(platform: &str, within: Duration) -> Self {
+        let images = image_env(platform);
+        require(
+            &images
+                .iter()
+                .map(|(_, image)| image.as_str())
+                .collect::<Vec<_>>(),
+        );
+        let port = free_port();
+        let mut project = Project::new("app").with_env("WEB_PORT", port.to_string());
+        for (variable, image) in images {
+            project = project.with_env(&variable, image);
+        }
+        project.make_env();
+        project.compose(&["up", "-d"]);
+        project.wait_healthy(&[], within);
+        Self { project, port }
+    }
+
+    /// web's address from the host: `http://127.0.0.1:PORT`.
+    pub fn web(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
