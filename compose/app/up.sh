@@ -8,9 +8,9 @@
 #                                 and the project's images from binaries compiled here first,
 #                                 and records the local base image names in .env
 #   compose/app/up.sh --offline --platform linux/arm64
-#                                 the same with another platform's images (cross-compiled,
-#                                 run under emulation: scripts/enable-emulation.sh), for
-#                                 this run only; a slower start
+#                                 builds only that platform's images (cross-compiled, run
+#                                 under emulation: scripts/enable-emulation.sh) and uses them
+#                                 for this run only; a slower start
 #
 # Stop it with `docker compose -f compose/app/docker-compose.yaml down` (add -v to delete
 # the databases).
@@ -42,23 +42,22 @@ done
 
 # Seconds to wait for every service to be healthy.
 patience=60
-if [ "$offline" = true ]; then
+if [ -n "$platform" ]; then
+    # Only that platform's images; the variables win over .env for this run only.
+    "$root/scripts/build-base-images.sh" --platform "$platform"
+    "$root/scripts/build-images.sh" --platform "$platform"
+    variables=$({
+        "$root/scripts/build-base-images.sh" --platform "$platform" --print-env
+        "$root/scripts/build-images.sh" --platform "$platform" --print-env
+    } | sed 's/^/export /')
+    eval "$variables"
+    patience=600
+elif [ "$offline" = true ]; then
     "$root/scripts/build-base-images.sh"
     "$root/scripts/build-images.sh"
     # Once: later runs of `docker compose` in this folder then use the local images too.
     if ! grep -q '^POSTGRES_IMAGE=' "$here/.env"; then
         "$root/scripts/build-base-images.sh" --print-env | grep -v '^RUNTIME_IMAGE=' >>"$here/.env"
-    fi
-    if [ -n "$platform" ]; then
-        "$root/scripts/build-base-images.sh" --platform "$platform"
-        "$root/scripts/build-images.sh" --platform "$platform"
-        # The variables win over .env for this run only.
-        variables=$({
-            "$root/scripts/build-base-images.sh" --platform "$platform" --print-env
-            "$root/scripts/build-images.sh" --platform "$platform" --print-env
-        } | sed 's/^/export /')
-        eval "$variables"
-        patience=600
     fi
 fi
 

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
 use services_e2e::Cluster;
 use tokio::process::{Child, Command};
 
@@ -41,6 +41,27 @@ async fn start_chromedriver() -> Driver {
     Driver {
         url: format!("http://127.0.0.1:{port}"),
         _child: child,
+    }
+}
+
+/// Waits until the page's notice reads `expected`. After a click that submits a form, the old
+/// page, with its own notice, stays until the redirect's page replaces it: an element found
+/// then may be stale by the time it is read, and its text is the old one.
+async fn wait_for_notice(browser: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = match browser.find(Locator::Id("notice")).await {
+            Ok(notice) => notice.text().await.ok(),
+            Err(_) => None,
+        };
+        if text.as_deref() == Some(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the notice never read {expected:?}; last: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -86,16 +107,13 @@ async fn an_entry_is_added_listed_and_deleted_in_a_real_browser() {
             text.contains("chromium") && text.contains("added <b>by</b> a real browser"),
             "{text}"
         );
-        let notice = browser.find(Locator::Id("notice")).await?.text().await?;
-        assert_eq!(notice, "Added chromium.");
+        wait_for_notice(&browser, "Added chromium.").await;
 
         row.find(Locator::Css(r#"button[name="delete"]"#))
             .await?
             .click()
             .await?;
-        browser.wait().for_element(Locator::Id("notice")).await?;
-        let notice = browser.find(Locator::Id("notice")).await?.text().await?;
-        assert_eq!(notice, "Deleted chromium.");
+        wait_for_notice(&browser, "Deleted chromium.").await;
         let rows = browser
             .find_all(Locator::Css(r#"tr[data-name="chromium"]"#))
             .await?;
