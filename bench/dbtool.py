@@ -86,6 +86,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--migrations", type=int, default=200)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--large-mb", default="1,5,10,20",
+                        help="sizes of the single large migration file whose peak RSS is measured")
     args = parser.parse_args()
     admin = os.environ["BENCH_DATABASE_URL"]
     dbtool = os.environ["DBTOOL"]
@@ -141,6 +143,23 @@ def main():
     rows = subprocess.run(["psql", "-X", "-qtA", url, "-c", "select count(*), count(distinct version) from refinery_schema_history"],
                           check=True, capture_output=True, text=True).stdout.strip()
 
+    # One large file (a data migration: many INSERT statements), applied to an empty database.
+    large = []
+    for mb in [int(x) for x in args.large_mb.split(",") if x]:
+        big = os.path.join(work, f"large-{mb}")
+        os.mkdir(big)
+        path = os.path.join(big, "V1__large.sql")
+        with open(path, "w") as f:
+            f.write("CREATE TABLE big (id int PRIMARY KEY, body text);\n")
+            i = 0
+            while f.tell() < mb * 1024 * 1024:
+                i += 1
+                f.write(f"INSERT INTO big VALUES ({i}, '{'x' * 80} row {i}; with a semicolon');\n")
+        size = os.path.getsize(path)
+        url = fresh_database(admin)
+        kib = peak_rss_kib([dbtool, "--database-url", url, "--migrations", big, "up"])
+        large.append((size, kib))
+
     n = args.migrations
     print(f"\ndbtool benchmark: {n} migrations, median of {args.runs} runs, PostgreSQL on loopback")
     print(f"{'measure':<44}{'dbtool':>12}{'floor':>12}{'ratio':>8}")
@@ -156,6 +175,10 @@ def main():
     print(f"{'eight runners at once':<44}{concurrent.count(0):>7} of 8 exit 0 in {eight_wall * 1000:.0f} ms; history rows, distinct versions: {rows.replace('|', ', ')}")
     for what, kib in rss.items():
         print(f"{'peak RSS, ' + what:<44}{kib / 1024:>9.1f} MB   target: under 10 MB")
+    for size, kib in large:
+        mb = size / 1024 / 1024
+        label = f"peak RSS, up of one {mb:.0f} MB file"
+        print(f"{label:<44}{kib / 1024:>9.1f} MB   target: under {2 * mb + 10:.0f} MB (2x the file + 10 MB)")
 
 
 if __name__ == "__main__":

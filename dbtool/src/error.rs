@@ -18,6 +18,9 @@ pub mod exit {
     pub const LOCK_TIMEOUT: u8 = 11;
     pub const STILL_PENDING: u8 = 12;
     pub const DATABASE: u8 = 13;
+    pub const CANNOT_RUN: u8 = 14;
+    pub const LINT_FINDINGS: u8 = 15;
+    pub const ROUND_TRIP_FAILED: u8 = 16;
 }
 
 /// One applied migration whose file no longer matches what was applied.
@@ -52,8 +55,11 @@ pub struct MigrationFailure {
     pub file: PathBuf,
     /// PostgreSQL's message, with SQLSTATE, detail and hint when present.
     pub message: String,
-    /// 1-based line and column in the file, when PostgreSQL gave a position.
-    pub line_column: Option<(usize, usize)>,
+    /// 1-based line in the file: where PostgreSQL's position points, or else where the
+    /// failing statement starts.
+    pub line: Option<usize>,
+    /// 1-based column, when PostgreSQL gave a position.
+    pub column: Option<usize>,
     /// PostgreSQL's context line (inside a function body, for instance).
     pub context: Option<String>,
     /// A no-transaction script failed after some of its statements had run.
@@ -68,8 +74,10 @@ impl std::fmt::Display for MigrationFailure {
             self.migration,
             self.file.display()
         )?;
-        if let Some((line, column)) = self.line_column {
-            write!(f, " at line {line}, column {column}")?;
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, " at line {line}, column {column}")?,
+            (Some(line), None) => write!(f, " at line {line}")?,
+            _ => {}
         }
         write!(f, ": {}", self.message)?;
         if let Some(context) = &self.context {
@@ -90,6 +98,13 @@ pub enum Error {
     NoMigrationsFolder(PathBuf),
     #[error("{0}")]
     InvalidArgument(String),
+    /// A TLS setting that cannot be used (an unreadable certificate file) or a TLS failure
+    /// (certificate refused, no TLS on the server under `require`): waiting will not help.
+    #[error("{0}")]
+    Tls(String),
+    /// PostgreSQL's `database "x" does not exist` (SQLSTATE 3D000) at connection time.
+    #[error("{0}: create it first, or fix the database name in the URL")]
+    NoSuchDatabase(String),
     #[error("database unreachable after waiting {waited_secs} s: {last_error}")]
     Unreachable {
         waited_secs: u64,
@@ -101,7 +116,7 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
-    #[error("{}; run `dbtool repair --version V` after a harmless edit, or restore the file", join_drift(.0))]
+    #[error("{}; after a harmless edit run `dbtool repair --version V` (or `--all`); otherwise restore the file", join_drift(.0))]
     Drift(Vec<Drift>),
     #[error("cannot read {}: {source}", path.display())]
     Unreadable {
@@ -133,8 +148,12 @@ pub enum Error {
         migration: String,
         expected: PathBuf,
     },
-    #[error("another dbtool run held the migration lock for {waited_secs} s; giving up")]
-    LockTimeout { waited_secs: u64 },
+    #[error("another dbtool run held the migration lock for {:.1} s, the --wait-for-lock limit; giving up", waited.as_secs_f64())]
+    LockTimeout { waited: std::time::Duration },
+    #[error("{} cannot run as written: {reason}; nothing was applied", path.display())]
+    CannotRun { path: PathBuf, reason: String },
+    #[error("{}; nothing was applied", describe_invalid_indexes(.0))]
+    InvalidIndexes(Vec<String>),
     #[error("{count} migration(s) still pending after {waited_secs} s (first: {first})")]
     StillPending {
         count: usize,
@@ -145,6 +164,24 @@ pub enum Error {
     MigrationFailed(Box<MigrationFailure>),
     #[error("database error while {context}: {message}")]
     Database { context: String, message: String },
+    #[error("lint found {errors} problem(s) and {warnings} warning(s); fix them, or silence a reviewed one with `-- dbtool:lint-ignore-next RULE` before its statement")]
+    LintFindings { errors: usize, warnings: usize },
+    #[error("round trip failed for {}", .0.join(", "))]
+    RoundTripFailed(Vec<String>),
+}
+
+fn describe_invalid_indexes(indexes: &[String]) -> String {
+    let drops: Vec<String> = indexes
+        .iter()
+        .map(|i| format!("DROP INDEX CONCURRENTLY {i};"))
+        .collect();
+    format!(
+        "invalid index(es) {} left by an interrupted CREATE INDEX CONCURRENTLY (or REINDEX): \
+         a migration that creates it with IF NOT EXISTS would skip it and leave it unused. \
+         Drop it ({}) and run again",
+        indexes.join(", "),
+        drops.join(" ")
+    )
 }
 
 fn join_drift(drift: &[Drift]) -> String {
@@ -161,7 +198,10 @@ impl Error {
         match self {
             Error::MigrationFailed(_) => exit::MIGRATION_FAILED,
             Error::InvalidArgument(_) => exit::USAGE,
-            Error::BadUrl(_) | Error::NoMigrationsFolder(_) => exit::CONFIG,
+            Error::BadUrl(_)
+            | Error::NoMigrationsFolder(_)
+            | Error::Tls(_)
+            | Error::NoSuchDatabase(_) => exit::CONFIG,
             Error::Unreachable { .. } | Error::ConnectionLost { .. } => exit::UNREACHABLE,
             Error::Drift(_) => exit::DRIFT,
             Error::Unreadable { .. } | Error::Unwritable { .. } => exit::UNREADABLE_FILE,
@@ -171,7 +211,10 @@ impl Error {
             Error::NoDownScript { .. } => exit::NO_DOWN_SCRIPT,
             Error::LockTimeout { .. } => exit::LOCK_TIMEOUT,
             Error::StillPending { .. } => exit::STILL_PENDING,
-            Error::Database { .. } => exit::DATABASE,
+            Error::Database { .. } | Error::InvalidIndexes(_) => exit::DATABASE,
+            Error::CannotRun { .. } => exit::CANNOT_RUN,
+            Error::LintFindings { .. } => exit::LINT_FINDINGS,
+            Error::RoundTripFailed(_) => exit::ROUND_TRIP_FAILED,
         }
     }
 

@@ -1,13 +1,16 @@
 //! Running one script together with its history bookkeeping.
 //!
-//! Transactional scripts: `BEGIN`, the script, the bookkeeping statement and `COMMIT` are
-//! sent as four pipelined simple queries, one network round trip in all. If the script
-//! fails, PostgreSQL refuses the rest of the transaction and `COMMIT` rolls it back, so a
-//! failed migration leaves the database as it was, and so does a killed runner (its
-//! transaction never commits).
+//! Transactional scripts: `BEGIN`, the session's safety settings, every statement of the
+//! script, the bookkeeping statement and `COMMIT` are sent as pipelined simple queries: the
+//! client does not wait for one answer before sending the next, so a migration costs about
+//! one network round trip however many statements it has, and the in-flight text is capped
+//! at [`WINDOW_BYTES`] so a large script is never copied whole. If a statement fails,
+//! PostgreSQL refuses the rest of the transaction and `COMMIT` rolls it back, so a failed
+//! migration leaves the database as it was, and so does a killed runner (its transaction
+//! never commits). Sending statements one by one is what lets dbtool name the line of an
+//! error PostgreSQL gives no position for, and run `COPY … FROM stdin` with its data.
 //!
-//! No-transaction scripts: each statement alone (see [`crate::statements`]), then the
-//! bookkeeping statement.
+//! No-transaction scripts: each statement alone, waiting for each, then the bookkeeping.
 //!
 //! Durability: in a run of several migrations, all but the last commit with
 //! `synchronous_commit` off, so they do not each wait for a WAL flush; the last one
@@ -15,14 +18,28 @@
 //! commit of the run durable too. Each migration stays atomic either way: a server crash
 //! mid-run can only lose whole migrations together with their history rows, which the
 //! next run applies again. [`flush`] covers a run that stops early on an error.
+//!
+//! After each script the session is reset (`RESET ALL`), so a `SET search_path` or
+//! `SET ROLE` in one migration does not leak into the next, as it would not between two
+//! `psql -f` runs.
 
-use futures_util::future::join_all;
-use tokio_postgres::error::ErrorPosition;
-use tokio_postgres::Client;
+use std::collections::VecDeque;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio_postgres::error::{ErrorPosition, SqlState};
+use tokio_postgres::{Client, SimpleQueryStream};
 
 use crate::error::{Error, MigrationFailure};
-use crate::source::Script;
-use crate::statements;
+use crate::source::{Script, IGNORED_META_COMMANDS};
+use crate::statements::{self, Kind, Statement};
+
+/// Most script text in flight at once: large enough to keep the pipeline full, small
+/// enough that memory does not follow the size of the script.
+pub const WINDOW_BYTES: usize = 1 << 20;
+/// COPY data is sent in pieces of this size.
+const COPY_CHUNK: usize = 64 << 10;
 
 /// Whether a commit waits for its WAL flush.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,18 +50,78 @@ pub enum Commit {
     Deferred,
 }
 
-/// Runs `script` and then `bookkeeping` (the history insert or delete) as one unit.
+/// PostgreSQL settings for the transaction of each transactional script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Safety {
+    /// PostgreSQL's `lock_timeout` (`--pg-lock-timeout`).
+    pub lock_timeout: String,
+    /// PostgreSQL's `statement_timeout` (`--pg-statement-timeout`).
+    pub statement_timeout: String,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            lock_timeout: "5s".into(),
+            statement_timeout: "0".into(),
+        }
+    }
+}
+
+impl Safety {
+    fn set_local(&self, commit: Commit) -> String {
+        let mut sql = format!(
+            "SELECT set_config('lock_timeout', {}, true), set_config('statement_timeout', {}, true)",
+            literal(&self.lock_timeout),
+            literal(&self.statement_timeout)
+        );
+        if commit == Commit::Deferred {
+            sql.push_str(", set_config('synchronous_commit', 'off', true)");
+        }
+        sql
+    }
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Puts the session back as it was after connecting, keeping dbtool's own setting.
+const RESET_SESSION: &str = "RESET ALL; SELECT set_config(name, '1s', false) FROM pg_settings \
+     WHERE name = 'client_connection_check_interval'";
+
+/// One script to run: its label for messages, where it is, and its text (without BOM).
+pub struct Job<'a> {
+    pub label: &'a str,
+    pub script: &'a Script,
+    pub sql: &'a str,
+}
+
+/// Runs `job` and then `bookkeeping` (the history insert or delete) as one unit.
 pub async fn run(
     client: &Client,
-    label: &str,
-    script: &Script,
+    job: &Job<'_>,
     bookkeeping: &str,
     commit: Commit,
+    safety: &Safety,
 ) -> Result<(), Error> {
-    if script.no_transaction {
-        run_statements(client, label, script, bookkeeping).await
+    let statements = statements::split(job.sql);
+    if let Some(statement) = statements.iter().find(
+        |s| matches!(s.kind, Kind::Meta { command } if !IGNORED_META_COMMANDS.contains(&command)),
+    ) {
+        return Err(Error::CannotRun {
+            path: job.script.path.clone(),
+            reason: format!("`{}` is a psql meta-command, not SQL", statement.sql),
+        });
+    }
+    if job.script.no_transaction {
+        run_statements(client, job, &statements, bookkeeping).await?;
+        client
+            .batch_execute(RESET_SESSION)
+            .await
+            .map_err(|e| Error::database("resetting the session", e))
     } else {
-        run_in_transaction(client, label, script, bookkeeping, commit).await
+        run_in_transaction(client, job, &statements, bookkeeping, commit, safety).await
     }
 }
 
@@ -52,68 +129,200 @@ pub async fn run(
 /// record with `synchronous_commit` on waits for the WAL to be flushed up to it.
 pub async fn flush(client: &Client) -> Result<(), Error> {
     client
-        .batch_execute("BEGIN; SELECT txid_current(); COMMIT")
+        .batch_execute("BEGIN; SET LOCAL synchronous_commit TO on; SELECT txid_current(); COMMIT")
         .await
         .map_err(|e| Error::database("flushing the write-ahead log", e))
 }
 
+/// What a pipelined query was, to say where an error came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Setup,
+    Statement(usize),
+    Bookkeeping,
+}
+
+/// Simple queries sent without waiting, answered in order.
+struct Pipeline<'c> {
+    client: &'c Client,
+    in_flight: VecDeque<(Origin, usize, Pin<Box<SimpleQueryStream>>)>,
+    bytes: usize,
+    first_error: Option<(Origin, tokio_postgres::Error)>,
+}
+
+impl<'c> Pipeline<'c> {
+    fn new(client: &'c Client) -> Self {
+        Pipeline {
+            client,
+            in_flight: VecDeque::new(),
+            bytes: 0,
+            first_error: None,
+        }
+    }
+
+    /// Sends `query`, first reading answers while the window is full.
+    async fn send(&mut self, origin: Origin, query: &str) {
+        while self.bytes + query.len() > WINDOW_BYTES && !self.in_flight.is_empty() {
+            self.read_one().await;
+        }
+        match self.client.simple_query_raw(query).await {
+            Ok(stream) => {
+                self.bytes += query.len();
+                self.in_flight
+                    .push_back((origin, query.len(), Box::pin(stream)));
+            }
+            Err(err) => self.note(origin, err),
+        }
+    }
+
+    fn note(&mut self, origin: Origin, err: tokio_postgres::Error) {
+        if self.first_error.is_none() {
+            self.first_error = Some((origin, err));
+        }
+    }
+
+    async fn read_one(&mut self) {
+        let Some((origin, len, mut stream)) = self.in_flight.pop_front() else {
+            return;
+        };
+        self.bytes -= len;
+        while let Some(message) = stream.next().await {
+            if let Err(err) = message {
+                self.note(origin, err);
+                break;
+            }
+        }
+    }
+
+    /// Reads every answer; the first error is the cause, later ones only say the
+    /// transaction was aborted.
+    async fn finish(&mut self) -> Result<(), (Origin, tokio_postgres::Error)> {
+        while !self.in_flight.is_empty() {
+            self.read_one().await;
+        }
+        match self.first_error.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.first_error.is_some()
+    }
+}
+
 async fn run_in_transaction(
     client: &Client,
-    label: &str,
-    script: &Script,
+    job: &Job<'_>,
+    statements: &[Statement<'_>],
     bookkeeping: &str,
     commit: Commit,
+    safety: &Safety,
 ) -> Result<(), Error> {
-    let mut queries = vec!["BEGIN"];
-    if commit == Commit::Deferred {
-        queries.push("SET LOCAL synchronous_commit TO OFF");
+    let mut pipeline = Pipeline::new(client);
+    pipeline.send(Origin::Setup, "BEGIN").await;
+    pipeline
+        .send(Origin::Setup, &safety.set_local(commit))
+        .await;
+    for (index, statement) in statements.iter().enumerate() {
+        if pipeline.failed() {
+            break;
+        }
+        let origin = Origin::Statement(index);
+        match statement.kind {
+            Kind::Sql => pipeline.send(origin, statement.sql).await,
+            Kind::Meta { .. } => {}
+            Kind::CopyFromStdin { .. } | Kind::CopyToStdout => {
+                // COPY switches the connection into its own sub-protocol: everything sent
+                // before it must be answered first.
+                match pipeline.finish().await {
+                    Ok(()) => {
+                        if let Err(err) = copy(client, statement).await {
+                            pipeline.note(origin, err);
+                        }
+                    }
+                    Err(earlier) => pipeline.first_error = Some(earlier),
+                }
+            }
+        }
     }
-    let script_index = queries.len();
-    queries.extend([script.sql.as_str(), bookkeeping, "COMMIT"]);
-    // join_all polls in order, so the queries are written in order without waiting.
-    let results = join_all(queries.iter().map(|q| client.batch_execute(q))).await;
-    // The first error is the cause; the ones after it only say the transaction aborted.
-    let Some((index, err)) = results
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, r)| r.err().map(|e| (i, e)))
-    else {
-        return Ok(());
-    };
-    let in_script = index == script_index;
-    Err(failure(label, script, err, in_script.then_some(0), false))
+    pipeline.send(Origin::Bookkeeping, bookkeeping).await;
+    // COMMIT of a failed transaction answers ROLLBACK: nothing of it stays.
+    pipeline.send(Origin::Setup, "COMMIT").await;
+    pipeline.send(Origin::Setup, RESET_SESSION).await;
+    match pipeline.finish().await {
+        Ok(()) => Ok(()),
+        Err((origin, err)) => Err(failure(job, statements, origin, err, false)),
+    }
 }
 
 async fn run_statements(
     client: &Client,
-    label: &str,
-    script: &Script,
+    job: &Job<'_>,
+    statements: &[Statement<'_>],
     bookkeeping: &str,
 ) -> Result<(), Error> {
-    let parts = statements::split(&script.sql);
-    for (n, statement) in parts.iter().enumerate() {
-        if let Err(err) = client.batch_execute(statement.sql).await {
-            return Err(failure(label, script, err, Some(statement.offset), n > 0));
+    let mut ran = 0;
+    for (index, statement) in statements.iter().enumerate() {
+        let result = match statement.kind {
+            Kind::Sql => client.batch_execute(statement.sql).await,
+            Kind::Meta { .. } => continue,
+            Kind::CopyFromStdin { .. } | Kind::CopyToStdout => copy(client, statement).await,
+        };
+        if let Err(err) = result {
+            return Err(failure(
+                job,
+                statements,
+                Origin::Statement(index),
+                err,
+                ran > 0,
+            ));
         }
+        ran += 1;
     }
     client
         .batch_execute(bookkeeping)
         .await
-        .map_err(|err| failure(label, script, err, None, !parts.is_empty()))
+        .map_err(|err| failure(job, statements, Origin::Bookkeeping, err, ran > 0))
+}
+
+/// Runs a `COPY … FROM stdin` with the script's data lines, or a `COPY … TO stdout`
+/// whose output is read and dropped.
+async fn copy(client: &Client, statement: &Statement<'_>) -> Result<(), tokio_postgres::Error> {
+    match statement.kind {
+        Kind::CopyFromStdin { data } => {
+            let sink = client.copy_in::<_, Bytes>(statement.sql).await?;
+            futures_util::pin_mut!(sink);
+            let mut rest = data.as_bytes();
+            while !rest.is_empty() {
+                let (piece, after) = rest.split_at(rest.len().min(COPY_CHUNK));
+                sink.feed(Bytes::copy_from_slice(piece)).await?;
+                rest = after;
+            }
+            sink.as_mut().finish().await.map(drop)
+        }
+        _ => {
+            let stream = client.copy_out(statement.sql).await?;
+            futures_util::pin_mut!(stream);
+            while let Some(piece) = stream.next().await {
+                piece?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Describes a failed script: which file, PostgreSQL's words, and the line they point at.
-/// `offset` is where the failing text starts in the file, when the error is in the script.
 fn failure(
-    label: &str,
-    script: &Script,
+    job: &Job<'_>,
+    statements: &[Statement<'_>],
+    origin: Origin,
     err: tokio_postgres::Error,
-    offset: Option<usize>,
     partially_applied: bool,
 ) -> Error {
     let Some(db) = err.as_db_error() else {
         return Error::ConnectionLost {
-            context: format!("while running {label}"),
+            context: format!("while running {}", job.label),
             source: err,
         };
     };
@@ -124,23 +333,49 @@ fn failure(
     if let Some(hint) = db.hint() {
         message.push_str(&format!("; hint: {hint}"));
     }
+    if *db.code() == SqlState::ACTIVE_SQL_TRANSACTION && !job.script.no_transaction {
+        message.push_str(&format!(
+            "; this statement cannot run inside a transaction: make `{}` the first line of {} \
+             to run it statement by statement",
+            crate::source::NO_TRANSACTION_MARKER,
+            job.script.path.display()
+        ));
+    }
+    if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+        message.push_str(
+            "; the migration waited longer than --pg-lock-timeout for a lock another session \
+             holds (see pg_stat_activity), and gave up rather than block that table's traffic; \
+             run it again when the other transaction has ended",
+        );
+    }
+    if *db.code() == SqlState::QUERY_CANCELED {
+        message.push_str("; a statement ran longer than --pg-statement-timeout");
+    }
     if partially_applied {
         message.push_str(
             "; this no-transaction migration's earlier statements were applied and it was not recorded",
         );
     }
-    let line_column =
-        match (offset, db.position()) {
-            (Some(offset), Some(ErrorPosition::Original(position))) => Some(
-                statements::line_column(&script.sql, offset, *position as usize),
-            ),
-            _ => None,
-        };
+    let (line, column) = match origin {
+        Origin::Statement(index) => {
+            let statement = &statements[index];
+            match db.position() {
+                Some(ErrorPosition::Original(position)) => {
+                    let (line, column) =
+                        statements::line_column(job.sql, statement.offset, *position as usize);
+                    (Some(line), Some(column))
+                }
+                _ => (Some(statements::first_line(job.sql, statement)), None),
+            }
+        }
+        Origin::Setup | Origin::Bookkeeping => (None, None),
+    };
     Error::MigrationFailed(Box::new(MigrationFailure {
-        migration: label.to_owned(),
-        file: script.path.clone(),
+        migration: job.label.to_owned(),
+        file: job.script.path.clone(),
         message,
-        line_column,
+        line,
+        column,
         context: db.where_().map(|w| w.replace('\n', "; ")),
         partially_applied,
     }))

@@ -1,22 +1,27 @@
 //! dbtool: versioned PostgreSQL migrations with rollback, locking, waiting and drift checks.
 //!
-//! refinery applies the migrations and owns the history table; dbtool adds what refinery
-//! lacks. Each command is a module; `main.rs` only parses the command line and maps
-//! errors to exit codes.
+//! dbtool applies migrations itself, one pipelined transaction per migration with its
+//! history row, in refinery's history table and formats, so refinery reads every database
+//! dbtool migrated and dbtool continues one refinery migrated. Each command is a module;
+//! `main.rs` only parses the command line and maps errors to exit codes.
 
+pub mod baseline;
+pub mod check;
+pub mod checksum;
 pub mod cli;
 pub mod connect;
 pub mod context;
-pub mod driver;
 pub mod error;
 pub mod execute;
 pub mod history;
+pub mod lint;
 pub mod lock;
 pub mod new;
 pub mod plan;
 pub mod progress;
 pub mod repair;
 pub mod rollback;
+pub mod schema;
 pub mod source;
 pub mod statements;
 pub mod status;

@@ -29,16 +29,15 @@ pub async fn acquire(client: &Client, timeout: Duration, progress: &Progress) ->
             watch_for_dead_client(client).await?;
             return Ok(());
         }
-        if started.elapsed() + backoff > timeout {
-            return Err(Error::LockTimeout {
-                waited_secs: started.elapsed().as_secs(),
-            });
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(Error::LockTimeout { waited });
         }
         if !announced {
             progress.line("waiting for another dbtool run to finish (migration lock is held)");
             announced = true;
         }
-        tokio::time::sleep(backoff).await;
+        tokio::time::sleep(backoff.min(timeout - waited)).await;
         backoff = (backoff * 2).min(Duration::from_millis(250));
     }
 }

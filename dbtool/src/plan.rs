@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Drift, Error};
 use crate::history::AppliedMigration;
-use crate::source::LocalMigration;
+use crate::source::{LocalMigration, Script};
 
 /// Applied migrations whose file changed or vanished (refinery's divergent and missing).
 pub fn drift(applied: &[AppliedMigration], local: &[LocalMigration]) -> Vec<Drift> {
@@ -19,12 +19,10 @@ pub fn drift(applied: &[AppliedMigration], local: &[LocalMigration]) -> Vec<Drif
                 version: row.version,
                 name: row.name.clone(),
             }),
-            Some(file) if file.checksum != row.checksum || file.name != row.name => {
-                Some(Drift::Changed {
-                    version: row.version,
-                    name: row.name.clone(),
-                })
-            }
+            Some(file) if !file.matches(&row.name, row.checksum) => Some(Drift::Changed {
+                version: row.version,
+                name: row.name.clone(),
+            }),
             Some(_) => None,
         })
         .collect()
@@ -42,12 +40,14 @@ pub fn check_drift(applied: &[AppliedMigration], local: &[LocalMigration]) -> Re
 
 /// Local migrations not yet applied, in order, up to `target` when given.
 ///
-/// A pending file whose version is below the newest applied one is refused: applying it
-/// now would run it after changes it predates, and refinery would refuse it as well.
+/// A pending file whose version is below the newest applied one is refused unless
+/// `out_of_order` allows it: applying it now would run it after changes it predates, and
+/// refinery would refuse it as well. (A branch merged late is the usual reason to allow it.)
 pub fn pending<'a>(
     applied: &[AppliedMigration],
     local: &'a [LocalMigration],
     target: Option<i32>,
+    out_of_order: bool,
 ) -> Result<Vec<&'a LocalMigration>, Error> {
     let newest = applied.iter().map(|a| a.version).max();
     let mut out = Vec::new();
@@ -55,7 +55,7 @@ pub fn pending<'a>(
         if applied.iter().any(|a| a.version == migration.version) {
             continue;
         }
-        if let Some(newest) = newest.filter(|&n| migration.version < n) {
+        if let Some(newest) = newest.filter(|&n| migration.version < n && !out_of_order) {
             return Err(Error::OutOfOrder {
                 migration: migration.label(),
                 newest_applied: newest,
@@ -66,6 +66,19 @@ pub fn pending<'a>(
         }
     }
     Ok(out)
+}
+
+/// Fails with [`Error::CannotRun`] for the first script that cannot run as written.
+pub fn check_runnable<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Result<(), Error> {
+    for script in scripts {
+        if let Some(reason) = &script.refusal {
+            return Err(Error::CannotRun {
+                path: script.path.clone(),
+                reason: reason.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// How far `rollback` goes.
@@ -119,23 +132,18 @@ pub fn rollback<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{refinery_checksum, Script};
+    use crate::source::refinery_checksum;
 
     fn local(version: i32, name: &str, sql: &str, down: bool) -> LocalMigration {
         LocalMigration {
             version,
             name: name.into(),
-            up: Script {
-                path: format!("V{version}__{name}.sql").into(),
-                sql: sql.into(),
-                no_transaction: false,
-            },
-            down: down.then(|| Script {
-                path: format!("V{version}__{name}.down.sql").into(),
-                sql: "SELECT 0".into(),
-                no_transaction: false,
+            up: Script::inspect(format!("V{version}__{name}.sql").into(), sql),
+            down: down.then(|| {
+                Script::inspect(format!("V{version}__{name}.down.sql").into(), "SELECT 0")
             }),
             checksum: refinery_checksum(version, name, sql),
+            equivalent_checksums: crate::checksum::equivalents(version, name, sql),
         }
     }
 
@@ -202,7 +210,7 @@ mod tests {
         ];
         for (case, n_applied, target, expected) in cases {
             let rows: Vec<_> = files.iter().take(*n_applied).map(applied).collect();
-            let got = pending(&rows, &files, *target).expect(case);
+            let got = pending(&rows, &files, *target, false).expect(case);
             assert_eq!(versions(got), *expected, "case {case}");
         }
     }
@@ -211,11 +219,13 @@ mod tests {
     fn pending_refuses_a_new_file_below_the_newest_applied() {
         let files = three();
         let rows = vec![applied(&files[0]), applied(&files[2])];
-        let err = pending(&rows, &files, None).expect_err("out of order");
+        let err = pending(&rows, &files, None, false).expect_err("out of order");
         assert!(
             matches!(err, Error::OutOfOrder { ref migration, newest_applied: 3 } if migration == "V2__b"),
             "{err}"
         );
+        let allowed = pending(&rows, &files, None, true).expect("out of order allowed");
+        assert_eq!(allowed.iter().map(|m| m.version).collect::<Vec<_>>(), [2]);
     }
 
     #[test]

@@ -4,10 +4,10 @@ use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::execute::{self, Commit};
-use crate::history;
+use crate::execute::{self, Commit, Job};
 use crate::plan::{self, RollbackTarget};
 use crate::progress::millis;
+use crate::up::print_script;
 
 /// Rolls back and returns the versions undone, newest first (planned ones for a dry run).
 pub async fn rollback(
@@ -21,9 +21,11 @@ pub async fn rollback(
     } else {
         ctx.connect_locked().await?
     };
-    let applied = history::read(&client).await?;
+    let table = ctx.history_table(&client).await?;
+    let applied = table.read(&client).await?.unwrap_or_default();
     plan::check_drift(&applied, &local)?;
     let chosen = plan::rollback(&applied, &local, target)?;
+    plan::check_runnable(chosen.iter().filter_map(|m| m.down.as_ref()))?;
     if chosen.is_empty() {
         ctx.progress.line("nothing to roll back");
         return Ok(vec![]);
@@ -42,15 +44,18 @@ pub async fn rollback(
             continue;
         };
         let label = format!("{}.down", migration.label());
-        let delete = history::delete_sql(migration.version);
+        let delete = table.delete_sql(migration.version);
+        let sql = down.read()?;
         if dry_run {
             println!("\n-- {label} ({})", down.path.display());
-            let (begin, commit) = if down.no_transaction {
-                ("", "")
-            } else {
-                ("BEGIN;\n", "\nCOMMIT;")
-            };
-            println!("{begin}{}\n{delete};{commit}", down.sql.trim_end());
+            if !down.no_transaction {
+                println!("BEGIN;");
+            }
+            print_script(&sql);
+            println!("{delete};");
+            if !down.no_transaction {
+                println!("COMMIT;");
+            }
         } else {
             let started = Instant::now();
             let commit = if Some(migration.version) == last_version {
@@ -58,7 +63,12 @@ pub async fn rollback(
             } else {
                 Commit::Deferred
             };
-            if let Err(err) = execute::run(&client, &label, down, &delete, commit).await {
+            let job = Job {
+                label: &label,
+                script: down,
+                sql: &sql,
+            };
+            if let Err(err) = execute::run(&client, &job, &delete, commit, &ctx.safety).await {
                 if !undone.is_empty() {
                     execute::flush(&client).await?;
                 }

@@ -2,37 +2,83 @@
 //!
 //! The folder is walked recursively, like refinery's loader, so both tools see the same
 //! set. Unlike refinery, a `.sql` file that fits neither pattern is an error rather than
-//! a silent skip: a typo in a file name must not drop a migration.
+//! a silent skip: a typo in a file name must not drop a migration. A file reached twice
+//! (a symbolic link to another file of the folder, as a Kubernetes ConfigMap mount makes
+//! with its `..data` folder) is read once.
+//!
+//! Discovery reads each file once to compute its checksums and find what would stop it
+//! from running, then lets its text go: a run holds one script in memory at a time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::checksum;
 use crate::error::Error;
+use crate::statements::{self, Kind};
 
 /// First line that makes a file run outside a transaction (`CREATE INDEX CONCURRENTLY`).
 pub const NO_TRANSACTION_MARKER: &str = "-- dbtool:no-transaction";
 
-/// A script read from disk.
+/// A script found on disk, without its text (read it again with [`Script::read`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
     pub path: PathBuf,
-    pub sql: String,
     /// The file starts with [`NO_TRANSACTION_MARKER`].
     pub no_transaction: bool,
+    /// Why the file cannot run as written (its own transaction control in a transactional
+    /// file, a psql meta-command), with the line; checked before anything runs.
+    pub refusal: Option<String>,
 }
 
 impl Script {
-    fn new(path: PathBuf, sql: String) -> Script {
+    /// Inspects a script's text (without a byte order mark).
+    pub fn inspect(path: PathBuf, sql: &str) -> Script {
         let no_transaction = sql
             .lines()
             .next()
             .is_some_and(|first| first.trim_end() == NO_TRANSACTION_MARKER);
+        let refusal = refusal(sql, no_transaction);
         Script {
             path,
-            sql,
             no_transaction,
+            refusal,
         }
     }
+
+    /// The script's text as PostgreSQL should see it (see [`read_sql`]).
+    pub fn read(&self) -> Result<String, Error> {
+        read_sql(&self.path)
+    }
+}
+
+/// Meta-commands psql's own dumps carry that mean nothing to a server: `\restrict` and
+/// `\unrestrict` guard psql against meta-commands hidden in a dump, and dbtool runs none.
+pub const IGNORED_META_COMMANDS: [&str; 2] = ["restrict", "unrestrict"];
+
+fn refusal(sql: &str, no_transaction: bool) -> Option<String> {
+    for statement in statements::split(sql) {
+        let line = statements::first_line(sql, &statement);
+        if let Kind::Meta { command } = statement.kind {
+            if !IGNORED_META_COMMANDS.contains(&command) {
+                return Some(format!(
+                    "line {line} is the psql meta-command `{}`, which is not SQL; dbtool runs SQL only",
+                    statement.sql.trim()
+                ));
+            }
+            continue;
+        }
+        if no_transaction {
+            continue;
+        }
+        if let Some(words) = statements::transaction_control(&statement) {
+            return Some(format!(
+                "line {line} has its own transaction control ({words}); dbtool runs each \
+                 migration in one transaction with its history row. Remove it, or make the \
+                 file's first line `{NO_TRANSACTION_MARKER}` to run it statement by statement"
+            ));
+        }
+    }
+    None
 }
 
 /// One version: its up script and, when present, its down script.
@@ -42,14 +88,24 @@ pub struct LocalMigration {
     pub name: String,
     pub up: Script,
     pub down: Option<Script>,
-    /// refinery's checksum of the up script (name, version and SQL).
+    /// refinery's checksum of the up script (name, version and SQL), as recorded when
+    /// dbtool applies it.
     pub checksum: u64,
+    /// Checksums of the same script with other line endings or byte order mark: a record
+    /// holding any of them still matches the file.
+    pub equivalent_checksums: Vec<u64>,
 }
 
 impl LocalMigration {
     /// `V{version}__{name}`, as refinery displays it.
     pub fn label(&self) -> String {
         format!("V{}__{}", self.version, self.name)
+    }
+
+    /// Whether a recorded name and checksum still describe this file.
+    pub fn matches(&self, name: &str, checksum: u64) -> bool {
+        self.name == name
+            && (self.checksum == checksum || self.equivalent_checksums.contains(&checksum))
     }
 
     /// The path a down script for this migration has, whether or not it exists.
@@ -83,6 +139,12 @@ pub enum FileKind {
 /// Classifies one file name; `Err` holds why a `.sql` name is unacceptable.
 pub fn classify(file_name: &str) -> Result<FileKind, String> {
     let Some(stem) = file_name.strip_suffix(".sql") else {
+        let lower = file_name.to_ascii_lowercase();
+        if lower.ends_with(".sql") {
+            return Err(
+                "the extension must be .sql in lower case (refinery reads only .sql)".into(),
+            );
+        }
         return Ok(FileKind::Other);
     };
     let (stem, down) = match stem.strip_suffix(".down") {
@@ -130,12 +192,17 @@ pub fn discover(dir: &Path) -> Result<Vec<LocalMigration>, Error> {
     let mut files = Vec::new();
     collect_files(dir, &mut files)?;
     files.sort();
+    let mut seen = HashSet::new();
+    files.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
 
-    let mut ups: BTreeMap<i32, (String, Script)> = BTreeMap::new();
+    let mut ups: BTreeMap<i32, (String, PathBuf)> = BTreeMap::new();
     let mut downs: Vec<(i32, String, PathBuf)> = Vec::new();
     for path in files {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-            if path.extension().is_some_and(|e| e == "sql") {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+            {
                 return Err(Error::BadFileName {
                     path,
                     reason: "file name is not valid UTF-8".into(),
@@ -149,19 +216,18 @@ pub fn discover(dir: &Path) -> Result<Vec<LocalMigration>, Error> {
                 if let Some((_, existing)) = ups.get(&version) {
                     return Err(Error::DuplicateVersion {
                         version,
-                        first: existing.path.clone(),
+                        first: existing.clone(),
                         second: path,
                     });
                 }
-                let sql = read(&path)?;
-                ups.insert(version, (name, Script::new(path, sql)));
+                ups.insert(version, (name, path));
             }
             Ok(FileKind::Down { version, name }) => downs.push((version, name, path)),
             Err(reason) => return Err(Error::BadFileName { path, reason }),
         }
     }
 
-    let mut down_scripts: BTreeMap<i32, Script> = BTreeMap::new();
+    let mut down_paths: BTreeMap<i32, PathBuf> = BTreeMap::new();
     for (version, name, path) in downs {
         match ups.get(&version) {
             Some((up_name, _)) if *up_name == name => {}
@@ -180,57 +246,110 @@ pub fn discover(dir: &Path) -> Result<Vec<LocalMigration>, Error> {
                 })
             }
         }
-        if let Some(existing) = down_scripts.get(&version) {
+        if let Some(existing) = down_paths.get(&version) {
             return Err(Error::DuplicateVersion {
                 version,
-                first: existing.path.clone(),
+                first: existing.clone(),
                 second: path,
             });
         }
-        let sql = read(&path)?;
-        down_scripts.insert(version, Script::new(path, sql));
+        down_paths.insert(version, path);
     }
 
     ups.into_iter()
-        .map(|(version, (name, up))| {
-            let checksum = refinery_checksum(version, &name, &up.sql);
+        .map(|(version, (name, path))| {
+            let raw = read_raw(&path)?;
+            let checksum = checksum::refinery(version, &name, &raw);
+            let equivalent_checksums = checksum::equivalents(version, &name, &raw);
+            let up = Script::inspect(path, strip_bom(&raw));
+            drop(raw);
+            let down = match down_paths.remove(&version) {
+                Some(path) => {
+                    let sql = read_sql(&path)?;
+                    Some(Script::inspect(path, &sql))
+                }
+                None => None,
+            };
             Ok(LocalMigration {
                 version,
-                down: down_scripts.remove(&version),
+                down,
                 name,
                 up,
                 checksum,
+                equivalent_checksums,
             })
         })
         .collect()
 }
 
-/// refinery's checksum, computed by refinery itself so the two can never disagree.
+/// refinery's checksum of a migration (see [`crate::checksum`]).
 pub fn refinery_checksum(version: i32, name: &str, sql: &str) -> u64 {
-    refinery::Migration::unapplied(&format!("V{version}__{name}"), sql)
-        .map(|m| m.checksum())
-        // The name was validated against refinery's pattern before we get here.
-        .unwrap_or_default()
+    checksum::refinery(version, name, sql)
 }
 
-fn read(path: &Path) -> Result<String, Error> {
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+fn read_raw(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|source| Error::Unreadable {
         path: path.to_path_buf(),
         source,
     })
 }
 
+/// Reads a migration file as PostgreSQL should see it: UTF-8, without a leading byte order
+/// mark (editors on Windows write one; PostgreSQL would read it as a character).
+pub fn read_sql(path: &Path) -> Result<String, Error> {
+    let mut text = read_raw(path)?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// Kubernetes mounts a ConfigMap as `..<timestamp>/` with a `..data` link to it and a link
+/// per file into `..data`: its `..` entries are its own bookkeeping, never migrations.
+fn is_atomic_writer_entry(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with(".."))
+}
+
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    collect_files_once(dir, out, &mut HashSet::new())
+}
+
+/// Walks `dir`, entering each real folder once, so a link to a parent cannot loop.
+fn collect_files_once(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<(), Error> {
+    if !visited.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
+        return Ok(());
+    }
     let unreadable = |source| Error::Unreadable {
         path: dir.to_path_buf(),
         source,
     };
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let entry = entry.map_err(unreadable)?;
+        if is_atomic_writer_entry(&entry.file_name()) {
+            continue;
+        }
         let path = entry.path();
-        let file_type = entry.file_type().map_err(unreadable)?;
+        let mut file_type = entry.file_type().map_err(unreadable)?;
+        if file_type.is_symlink() {
+            // Follow links; a dangling one is reported when (and if) it is read.
+            match std::fs::metadata(&path) {
+                Ok(metadata) => file_type = metadata.file_type(),
+                Err(_) => {
+                    out.push(path);
+                    continue;
+                }
+            }
+        }
         if file_type.is_dir() {
-            collect_files(&path, out)?;
+            collect_files_once(&path, out, visited)?;
         } else {
             out.push(path);
         }
@@ -282,6 +401,8 @@ mod tests {
             "U1__unversioned.sql",
             "V99999999999__huge.sql",
             "V1__x.down.down.sql",
+            "V2__x.SQL",
+            "V2__x.down.Sql",
         ] {
             assert!(classify(bad).is_err(), "{bad} should be refused");
         }
@@ -295,11 +416,11 @@ mod tests {
 
     #[test]
     fn no_transaction_marker_must_be_the_first_line() {
-        let yes = Script::new(
+        let yes = Script::inspect(
             "a".into(),
-            format!("{NO_TRANSACTION_MARKER}  \r\nCREATE INDEX"),
+            &format!("{NO_TRANSACTION_MARKER}  \r\nCREATE INDEX"),
         );
-        let no = Script::new("b".into(), format!("SELECT 1;\n{NO_TRANSACTION_MARKER}\n"));
+        let no = Script::inspect("b".into(), &format!("SELECT 1;\n{NO_TRANSACTION_MARKER}\n"));
         assert!(yes.no_transaction);
         assert!(!no.no_transaction);
     }
@@ -327,8 +448,8 @@ mod tests {
         let versions: Vec<_> = found.iter().map(|m| (m.version, m.name.as_str())).collect();
         assert_eq!(versions, [(2, "two"), (3, "three"), (10, "ten")]);
         assert_eq!(
-            found[0].down.as_ref().map(|d| d.sql.as_str()),
-            Some("SELECT -2;")
+            found[0].down.as_ref().map(|d| d.read().expect("down")),
+            Some("SELECT -2;".to_owned())
         );
         assert!(found[1].down.is_none());
         assert_eq!(
@@ -337,6 +458,7 @@ mod tests {
                 .expect("refinery name")
                 .checksum()
         );
+        assert!(found[0].matches("two", refinery_checksum(2, "two", "SELECT 2;")));
     }
 
     #[test]
@@ -377,6 +499,77 @@ mod tests {
         std::fs::write(dir.path().join("V1__bin.sql"), [0xff, 0xfe, 0x00]).expect("write");
         let err = discover(dir.path()).expect_err("binary file");
         assert_eq!(err.exit_code(), 6, "{err}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn discover_reads_a_configmap_mount_once() {
+        // The layout kubelet's atomic writer makes for a ConfigMap volume.
+        let dir = folder(&[
+            ("..2026_12_01_10_00_00.123/V1__first.sql", "SELECT 1;"),
+            ("..2026_12_01_10_00_00.123/V1__first.down.sql", "SELECT 0;"),
+        ]);
+        std::os::unix::fs::symlink("..2026_12_01_10_00_00.123", dir.path().join("..data"))
+            .expect("link");
+        for name in ["V1__first.sql", "V1__first.down.sql"] {
+            std::os::unix::fs::symlink(format!("..data/{name}"), dir.path().join(name))
+                .expect("link");
+        }
+        let found = discover(dir.path()).expect("a ConfigMap mount is one folder");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].up.path, dir.path().join("V1__first.sql"));
+        assert!(found[0].down.is_some());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn discover_reads_a_linked_file_once_and_survives_a_link_loop() {
+        let dir = folder(&[("sql/V1__a.sql", "SELECT 1;")]);
+        std::os::unix::fs::symlink("sql/V1__a.sql", dir.path().join("V1__a.sql")).expect("link");
+        std::os::unix::fs::symlink(".", dir.path().join("sql/loop")).expect("link");
+        let found = discover(dir.path()).expect("one migration");
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_script() {
+        let dir = folder(&[(
+            "V1__bom.sql",
+            "\u{feff}-- dbtool:no-transaction\r\nCREATE INDEX CONCURRENTLY i ON t (a);\r\n",
+        )]);
+        let found = discover(dir.path()).expect("valid");
+        assert!(
+            found[0].up.no_transaction,
+            "marker after a BOM is recognised"
+        );
+        assert!(!found[0].up.read().expect("read").starts_with('\u{feff}'));
+        // The recorded checksum stays refinery's, over the file as it is.
+        let raw = std::fs::read_to_string(dir.path().join("V1__bom.sql")).expect("raw");
+        assert_eq!(found[0].checksum, refinery_checksum(1, "bom", &raw));
+    }
+
+    #[test]
+    fn scripts_that_cannot_run_as_written_are_refused_with_their_line() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("BEGIN;\nCREATE TABLE a (x int);\nCOMMIT;", Some("line 1")),
+            ("CREATE TABLE a (x int);\n\n  rollback;", Some("line 3")),
+            (
+                "\\connect other\nSELECT 1;",
+                Some("line 1 is the psql meta-command `\\connect other`"),
+            ),
+            ("\\restrict k\nSELECT 1;\n\\unrestrict k\n", None),
+            ("-- dbtool:no-transaction\nBEGIN; SELECT 1; COMMIT;", None),
+            ("SAVEPOINT a; SELECT 1; ROLLBACK TO SAVEPOINT a;", None),
+            ("DO $$ BEGIN PERFORM 1; END $$;", None),
+        ];
+        for (sql, expected) in cases {
+            let script = Script::inspect("V1__x.sql".into(), sql);
+            match (expected, &script.refusal) {
+                (None, None) => {}
+                (Some(part), Some(reason)) => assert!(reason.contains(part), "{sql:?}: {reason}"),
+                _ => panic!("{sql:?}: expected {expected:?}, got {:?}", script.refusal),
+            }
+        }
     }
 
     #[test]

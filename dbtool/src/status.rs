@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::history::{self, AppliedMigration};
+use crate::history::AppliedMigration;
 use crate::plan;
 use crate::source::LocalMigration;
 
@@ -19,6 +19,17 @@ pub struct MigrationStatus {
     /// Whether the file still matches what was applied; null when pending, false when the
     /// file of an applied migration is missing.
     pub checksum_ok: Option<bool>,
+    /// `matches`, `changed` or `missing` for an applied migration's file; null when pending.
+    pub file: Option<FileState>,
+}
+
+/// What became of an applied migration's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileState {
+    Matches,
+    Changed,
+    Missing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,15 +44,18 @@ pub fn merge(applied: &[AppliedMigration], local: &[LocalMigration]) -> Vec<Migr
     let mut out: Vec<MigrationStatus> = applied
         .iter()
         .map(|row| {
-            let file = local.iter().find(|m| m.version == row.version);
+            let file = match local.iter().find(|m| m.version == row.version) {
+                None => FileState::Missing,
+                Some(f) if f.matches(&row.name, row.checksum) => FileState::Matches,
+                Some(_) => FileState::Changed,
+            };
             MigrationStatus {
                 version: row.version,
                 name: row.name.clone(),
                 state: State::Applied,
                 applied_on: Some(row.applied_on.clone()),
-                checksum_ok: Some(
-                    file.is_some_and(|f| f.checksum == row.checksum && f.name == row.name),
-                ),
+                checksum_ok: Some(file == FileState::Matches),
+                file: Some(file),
             }
         })
         .collect();
@@ -55,6 +69,7 @@ pub fn merge(applied: &[AppliedMigration], local: &[LocalMigration]) -> Vec<Migr
                 state: State::Pending,
                 applied_on: None,
                 checksum_ok: None,
+                file: None,
             }),
     );
     out.sort_by_key(|s| s.version);
@@ -64,7 +79,12 @@ pub fn merge(applied: &[AppliedMigration], local: &[LocalMigration]) -> Vec<Migr
 pub async fn status(ctx: &Context) -> Result<Vec<MigrationStatus>, Error> {
     let local = ctx.local()?;
     let client = ctx.connect().await?;
-    let applied = history::read(&client).await?;
+    let applied = ctx
+        .history_table(&client)
+        .await?
+        .read(&client)
+        .await?
+        .unwrap_or_default();
     Ok(merge(&applied, &local))
 }
 
@@ -79,9 +99,10 @@ pub fn table(rows: &[MigrationStatus]) -> String {
             State::Applied => "applied",
             State::Pending => "pending",
         };
-        let file = match row.checksum_ok {
-            Some(true) => "matches",
-            Some(false) => "CHANGED OR MISSING",
+        let file = match row.file {
+            Some(FileState::Matches) => "matches",
+            Some(FileState::Changed) => "CHANGED",
+            Some(FileState::Missing) => "MISSING",
             None => "",
         };
         out.push_str(&format!(
@@ -101,7 +122,12 @@ pub fn table(rows: &[MigrationStatus]) -> String {
 pub async fn verify(ctx: &Context) -> Result<usize, Error> {
     let local = ctx.local()?;
     let client = ctx.connect().await?;
-    let applied = history::read(&client).await?;
+    let applied = ctx
+        .history_table(&client)
+        .await?
+        .read(&client)
+        .await?
+        .unwrap_or_default();
     plan::check_drift(&applied, &local)?;
     Ok(applied.len())
 }

@@ -1,11 +1,19 @@
 //! `dbtool up`: lock, check the history against the files, apply what is pending.
+//!
+//! The algorithm reads like its spec: lock → resolve the history table → check every
+//! applied migration against its file (drift) and every pending one against what can run
+//! (order, transaction control, invalid indexes) → create the table when missing → apply
+//! each pending migration with its history row in one transaction → the last commit
+//! durable. Nothing changes until every check has passed.
 
 use std::time::Instant;
 
+use tokio_postgres::Client;
+
 use crate::context::Context;
-use crate::driver::Driver;
 use crate::error::Error;
-use crate::history;
+use crate::execute::{self, Commit, Job};
+use crate::history::{self, Table};
 use crate::plan;
 use crate::progress::millis;
 use crate::source::LocalMigration;
@@ -17,17 +25,43 @@ pub struct UpReport {
     pub applied: Vec<i32>,
 }
 
+/// How `up` runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpOptions {
+    /// Stop after this version.
+    pub target: Option<i32>,
+    /// Print the SQL instead of running it.
+    pub dry_run: bool,
+    /// Apply a pending version below the newest applied one instead of refusing.
+    pub out_of_order: bool,
+}
+
 pub async fn up(ctx: &Context, target: Option<i32>, dry_run: bool) -> Result<UpReport, Error> {
+    up_with(
+        ctx,
+        UpOptions {
+            target,
+            dry_run,
+            ..UpOptions::default()
+        },
+    )
+    .await
+}
+
+pub async fn up_with(ctx: &Context, options: UpOptions) -> Result<UpReport, Error> {
     let started = Instant::now();
     let local = ctx.local()?;
-    let client = if dry_run {
+    let client = if options.dry_run {
         ctx.connect().await?
     } else {
         ctx.connect_locked().await?
     };
-    let applied = history::read(&client).await?;
+    let table = ctx.history_table(&client).await?;
+    let existing = table.read(&client).await?;
+    let applied = existing.clone().unwrap_or_default();
     plan::check_drift(&applied, &local)?;
-    let pending = plan::pending(&applied, &local, target)?;
+    let pending = plan::pending(&applied, &local, options.target, options.out_of_order)?;
+    plan::check_runnable(pending.iter().map(|m| &m.up))?;
     let newest = applied.iter().map(|a| a.version).max();
 
     if pending.is_empty() {
@@ -35,74 +69,169 @@ pub async fn up(ctx: &Context, target: Option<i32>, dry_run: bool) -> Result<UpR
         ctx.progress.line(&format!("database is up to date ({at})"));
         return Ok(UpReport { applied: vec![] });
     }
-    if dry_run {
-        print_dry_run(&pending);
+    if options.dry_run {
+        print_dry_run(&pending, &table, existing.is_none())?;
         return Ok(UpReport {
             applied: pending.iter().map(|m| m.version).collect(),
         });
     }
-
-    let migrations: Vec<refinery::Migration> = local
-        .iter()
-        .map(|m| refinery::Migration::unapplied(&m.label(), &m.up.sql))
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::InvalidArgument(format!("refinery refused a migration: {e}")))?;
-    let target = match target {
-        Some(version) => refinery::Target::Version(version),
-        None => refinery::Target::Latest,
-    };
-    let runner = refinery::Runner::new(&migrations).set_target(target);
-    let mut driver = Driver::new(&client, &pending, ctx.progress);
-    let result = runner.run_async(&mut driver).await;
-    let applied_now = std::mem::take(&mut driver.applied);
-    if result.is_err() && !applied_now.is_empty() {
-        // What was applied before the failure must outlive a server crash too.
-        crate::execute::flush(&client).await?;
+    if pending.iter().any(|m| m.up.no_transaction) {
+        refuse_invalid_indexes(&client).await?;
     }
-    match (result, driver.failure.take()) {
-        (Ok(_), _) => {
+    if existing.is_none() {
+        table.create(&client).await?;
+    }
+
+    let mut applied_now = Vec::new();
+    for (index, migration) in pending.iter().enumerate() {
+        let commit = if index + 1 == pending.len() {
+            Commit::Durable
+        } else {
+            Commit::Deferred
+        };
+        if let Some(newest) = newest.filter(|&n| migration.version < n) {
             ctx.progress.line(&format!(
-                "{} migration(s) applied in {}; now at version {}",
-                applied_now.len(),
-                millis(started.elapsed()),
-                applied_now.last().copied().or(newest).unwrap_or_default()
+                "applying {} out of order (version {newest} is already applied)",
+                migration.label()
             ));
-            Ok(UpReport {
-                applied: applied_now,
-            })
         }
-        (Err(_), Some(failure)) => Err(failure),
-        (Err(err), None) => Err(Error::Database {
-            context: "applying migrations".into(),
-            message: err.to_string(),
-        }),
+        let step = Instant::now();
+        if let Err(err) = apply_one(&client, &table, migration, commit, ctx).await {
+            if !applied_now.is_empty() {
+                // What was applied before the failure must outlive a server crash too.
+                execute::flush(&client).await?;
+            }
+            return Err(err);
+        }
+        applied_now.push(migration.version);
+        ctx.progress.line(&format!(
+            "applied {} ({})",
+            migration.label(),
+            millis(step.elapsed())
+        ));
+    }
+    ctx.progress.line(&format!(
+        "{} migration(s) applied in {}; now at version {}",
+        applied_now.len(),
+        millis(started.elapsed()),
+        applied_now
+            .iter()
+            .copied()
+            .chain(newest)
+            .max()
+            .unwrap_or_default()
+    ));
+    Ok(UpReport {
+        applied: applied_now,
+    })
+}
+
+/// Reads the file again, checks it is still the one planned, and applies it.
+async fn apply_one(
+    client: &Client,
+    table: &Table,
+    migration: &LocalMigration,
+    commit: Commit,
+    ctx: &Context,
+) -> Result<(), Error> {
+    let raw = std::fs::read_to_string(&migration.up.path).map_err(|source| Error::Unreadable {
+        path: migration.up.path.clone(),
+        source,
+    })?;
+    let checksum = crate::checksum::refinery(migration.version, &migration.name, &raw);
+    if checksum != migration.checksum {
+        return Err(Error::InvalidArgument(format!(
+            "{} changed while dbtool was running; nothing of it was applied, run again",
+            migration.up.path.display()
+        )));
+    }
+    let sql = raw.strip_prefix('\u{feff}').unwrap_or(&raw);
+    let insert = table.insert_sql(
+        migration.version,
+        &migration.name,
+        &history::now_rfc3339(),
+        checksum,
+    );
+    let label = migration.label();
+    let job = Job {
+        label: &label,
+        script: &migration.up,
+        sql,
+    };
+    execute::run(client, &job, &insert, commit, &ctx.safety).await
+}
+
+/// Indexes PostgreSQL marks invalid, outside the system schemas: what an interrupted
+/// `CREATE INDEX CONCURRENTLY` leaves behind.
+pub async fn invalid_indexes(client: &Client) -> Result<Vec<String>, Error> {
+    let rows = client
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname) \
+             FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid \
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+               AND n.nspname NOT LIKE 'pg\\_toast%' \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::database("looking for invalid indexes", e))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// A no-transaction migration is about to run: an invalid index from an earlier,
+/// interrupted run would be silently skipped by `IF NOT EXISTS`, so stop and say so.
+async fn refuse_invalid_indexes(client: &Client) -> Result<(), Error> {
+    let invalid = invalid_indexes(client).await?;
+    if invalid.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidIndexes(invalid))
     }
 }
 
-/// The SQL `up` would run, in order, as a script one could read or run by hand.
-fn print_dry_run(pending: &[&LocalMigration]) {
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+/// The SQL `up` would run, in order, as a script psql can run (`| psql -v ON_ERROR_STOP=1`).
+fn print_dry_run(
+    pending: &[&LocalMigration],
+    table: &Table,
+    create_table: bool,
+) -> Result<(), Error> {
+    let now = history::now_rfc3339();
     println!(
         "-- dbtool up --dry-run: {} pending migration(s); nothing was changed",
         pending.len()
     );
+    if create_table {
+        println!(
+            "\n-- the history table, as refinery defines it\n{};",
+            table.create_sql()
+        );
+    }
     for m in pending {
+        let sql = m.up.read()?;
         println!("\n-- {} ({})", m.label(), m.up.path.display());
         if !m.up.no_transaction {
             println!("BEGIN;");
         }
-        println!("{}", m.up.sql.trim_end());
+        print_script(&sql);
         println!(
-            "INSERT INTO {} (version, name, applied_on, checksum) VALUES ({}, '{}', '{now}', '{}');",
-            history::TABLE,
-            m.version,
-            m.name,
-            m.checksum
+            "{};",
+            table.insert_sql(m.version, &m.name, &now, m.checksum)
         );
         if !m.up.no_transaction {
             println!("COMMIT;");
         }
+    }
+    Ok(())
+}
+
+/// Prints a script so that what follows it starts a new statement.
+pub(crate) fn print_script(sql: &str) {
+    let text = sql.trim_end();
+    println!("{text}");
+    if !text.ends_with(';') {
+        println!(";");
     }
 }

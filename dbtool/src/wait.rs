@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::history;
 use crate::plan;
 use crate::progress::Progress;
 
@@ -25,9 +24,14 @@ pub async fn wait(ctx: &Context, timeout: Duration) -> Result<(), Error> {
             ..ctx.clone()
         };
         let client = attempt.connect().await?;
-        let applied = history::read(&client).await?;
+        let applied = ctx
+            .history_table(&client)
+            .await?
+            .read(&client)
+            .await?
+            .unwrap_or_default();
         drop(client);
-        let pending = match plan::pending(&applied, &local, None) {
+        let pending = match plan::pending(&applied, &local, None, false) {
             Ok(pending) => pending,
             // An out-of-order file stays pending forever: report it now, not at the timeout.
             Err(err) => return Err(err),

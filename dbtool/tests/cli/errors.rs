@@ -170,15 +170,15 @@ fn bad_urls_and_missing_configuration_are_configuration_errors() {
             "no database given",
         ),
         (
-            "TLS required",
+            "unknown sslmode",
             vec![
                 "--database-url",
-                "postgres://x@127.0.0.1/db?sslmode=require",
+                "postgres://x@127.0.0.1/db?sslmode=required",
                 "--migrations",
                 folder,
                 "up",
             ],
-            "sslmode=require",
+            "sslmode=\"required\" is not one of",
         ),
         (
             "no folder",

@@ -4,12 +4,17 @@
 //! Needs `TEST_DATABASE_URL` (a superuser URL), which `scripts/test.sh` provides; each
 //! test makes its own database, so they run in parallel.
 
+mod check;
 mod concurrency;
 mod errors;
+mod lint;
+mod options;
 mod properties;
+mod real_files;
 mod refinery_compat;
 mod rollback;
 mod status;
 mod support;
+mod tls;
 mod up;
 mod wait;

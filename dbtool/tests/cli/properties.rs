@@ -44,7 +44,7 @@ proptest! {
     }
 
     #[test]
-    fn split_returns_plain_statements_unchanged(statements in prop::collection::vec("[A-Za-z0-9 ,()=<>+]{1,30}", 1..8)) {
+    fn split_returns_plain_statements_unchanged(statements in prop::collection::vec("[A-Za-z0-9 ,=<>+]{1,30}", 1..8)) {
         let statements: Vec<String> = statements.into_iter().filter(|s| !s.trim().is_empty()).collect();
         let sql = statements.join(";\n");
         let parts: Vec<&str> = split(&sql).iter().map(|p| p.sql.trim()).collect();

@@ -53,7 +53,7 @@ async fn rollback_dry_run_prints_down_scripts_newest_first_and_changes_nothing()
     let v2 = sql.find("DELETE FROM info").expect("V2 down");
     assert!(v3 < v2, "{sql}");
     assert!(
-        sql.contains("DELETE FROM refinery_schema_history WHERE version = 3"),
+        sql.contains("DELETE FROM \"public\".\"refinery_schema_history\" WHERE version = 3"),
         "{sql}"
     );
     assert_eq!(db.history().await, [1, 2, 3]);

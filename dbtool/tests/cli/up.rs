@@ -46,7 +46,10 @@ async fn dry_run_prints_the_sql_in_order_and_changes_nothing() {
     let second = sql.find("INSERT INTO info").expect("V2 printed");
     let third = sql.find("ALTER TABLE info").expect("V3 printed");
     assert!(first < second && second < third, "{sql}");
-    assert!(sql.contains("INSERT INTO refinery_schema_history"), "{sql}");
+    assert!(
+        sql.contains("INSERT INTO \"public\".\"refinery_schema_history\""),
+        "{sql}"
+    );
     assert!(!db.table_exists("refinery_schema_history").await);
     assert!(!db.table_exists("info").await);
 

@@ -23,6 +23,10 @@ pub enum ApiError {
     /// 413.
     #[error("the request body is larger than the limit")]
     PayloadTooLarge,
+    /// 412: a conditional request whose condition does not hold (`If-None-Match: *` on an
+    /// entry that exists).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 415.
     #[error("expected a JSON body with Content-Type: application/json")]
     UnsupportedMediaType,
@@ -44,6 +48,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

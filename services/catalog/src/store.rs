@@ -107,6 +107,38 @@ pub async fn put(
     Ok((entry(&row), written))
 }
 
+/// Creates an entry only if no entry has its name, and records the `created` event;
+/// `None` when one exists. The check and the insert are one statement, so of two
+/// concurrent creates of one name exactly one succeeds.
+pub async fn create(
+    pool: &Pool,
+    name: &Name,
+    description: &Description,
+) -> Result<Option<Entry>, ApiError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            &format!(
+                "INSERT INTO info (name, description) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING
+                 RETURNING {ENTRY_COLUMNS}"
+            ),
+            &[&name.as_str(), &description.as_str()],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    tx.execute(
+        "INSERT INTO outbox (kind, name, description) VALUES ('created', $1, $2)",
+        &[&name.as_str(), &description.as_str()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(entry(&row)))
+}
+
 /// Deletes an entry and records the `deleted` event; `false` when there was none.
 pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, ApiError> {
     let mut client = pool.get().await?;

@@ -1,11 +1,17 @@
 //! The PostgreSQL connection pool of a service: built without connecting, so a service starts
 //! (and answers `/healthz`) while its database is still coming up, plus the readiness probe.
+//!
+//! Connections are made by dbtool's connector, so `DATABASE_URL` takes what libpq takes,
+//! TLS included: `sslmode` (disable, allow, prefer, require, verify-ca, verify-full),
+//! `sslrootcert` (a file, or `system`), `sslcert` and `sslkey`.
 
-use std::str::FromStr;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
+use dbtool::connect::ConnectOptions;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
-use tokio_postgres::NoTls;
+use tokio::task::JoinHandle;
 
 pub use deadpool_postgres::{Pool as PgPool, PoolError};
 
@@ -13,8 +19,9 @@ pub use deadpool_postgres::{Pool as PgPool, PoolError};
 /// connect until it is first used.
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
-    #[error("the database URL is invalid: {0}")]
-    InvalidUrl(#[source] tokio_postgres::Error),
+    /// The URL does not parse, or a certificate file it names cannot be read.
+    #[error(transparent)]
+    InvalidUrl(dbtool::Error),
     #[error("the connection pool could not be built")]
     Build(#[from] deadpool_postgres::BuildError),
 }
@@ -39,17 +46,18 @@ impl Default for PoolSettings {
     }
 }
 
-/// A pool for `database_url` (`postgres://user:password@host:port/database`). No connection is
-/// made here; connections are opened on first use and re-opened after the database restarts.
+/// A pool for `database_url` (`postgres://user:password@host:port/database?sslmode=…`, or
+/// libpq's `key=value` form). No connection is made here; connections are opened on first use
+/// and re-opened after the database restarts. The certificate files the URL names are read
+/// here, so a missing one fails the start-up.
 pub fn pool(database_url: &str, settings: PoolSettings) -> Result<Pool, PostgresError> {
-    let mut config =
-        tokio_postgres::Config::from_str(database_url).map_err(PostgresError::InvalidUrl)?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(settings.timeout);
+    let mut options = ConnectOptions::parse(database_url).map_err(PostgresError::InvalidUrl)?;
+    if options.postgres().get_connect_timeout().is_none() {
+        options.postgres_mut().connect_timeout(settings.timeout);
     }
-    let manager = Manager::from_config(
-        config,
-        NoTls,
+    let manager = Manager::from_connect(
+        options.postgres().clone(),
+        Connector(options),
         ManagerConfig {
             // A cheap liveness check on checkout: a connection killed by a database restart is
             // dropped and replaced instead of failing the request that drew it.
@@ -66,6 +74,29 @@ pub fn pool(database_url: &str, settings: PoolSettings) -> Result<Pool, Postgres
         })
         .build()?;
     Ok(pool)
+}
+
+/// Opens the pool's connections with dbtool's connector, which follows `sslmode` as libpq
+/// does (`allow` and `prefer` may take two attempts: deadpool's own connector cannot).
+struct Connector(ConnectOptions);
+
+type Connected = Result<(tokio_postgres::Client, JoinHandle<()>), tokio_postgres::Error>;
+
+impl deadpool_postgres::Connect for Connector {
+    fn connect(
+        &self,
+        _: &tokio_postgres::Config,
+    ) -> Pin<Box<dyn Future<Output = Connected> + Send + '_>> {
+        Box::pin(async move {
+            let (client, connection) = self.0.connect_once().await?;
+            let task = tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::warn!(%error, "database connection closed");
+                }
+            });
+            Ok((client, task))
+        })
+    }
 }
 
 /// Whether a pool error means the database could not be reached (as opposed to a query

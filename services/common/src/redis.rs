@@ -2,15 +2,24 @@
 //! while Redis is down) and re-made by itself after Redis restarts; a short back-off after a
 //! failure, so callers that can do without Redis (a cache, an outbox) skip it at once instead
 //! of waiting on it in every request; and the readiness probe.
+//!
+//! `rediss://` URLs connect over TLS (rustls with the ring provider). The server's certificate
+//! is checked against the system's roots, or against the certificate authorities in the PEM
+//! file named by `REDIS_CA_CERT` (a cluster's own CA).
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::RedisResult;
+use redis::{ErrorKind, RedisResult, TlsCertificates};
 
 pub use redis::RedisError;
+
+/// The variable naming a PEM file of the certificate authorities to trust for `rediss://`
+/// (default: the system's roots).
+pub const CA_CERT_VAR: &str = "REDIS_CA_CERT";
 
 /// Time limits of the shared connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +88,25 @@ impl Health {
 }
 
 impl Redis {
-    /// A client for `redis_url` (`redis://host:port[/db]`). No connection is made here; the
-    /// first command connects. Must be called inside a Tokio runtime.
+    /// A client for `redis_url` (`redis://host:port[/db]`, or `rediss://` for TLS, trusting
+    /// the certificate authorities of the file named by `REDIS_CA_CERT` when it is set). No
+    /// connection is made here; the first command connects. Must be called inside a Tokio
+    /// runtime.
     pub fn new(redis_url: &str, settings: RedisSettings) -> RedisResult<Self> {
-        let client = redis::Client::open(redis_url)?;
+        let ca_cert = std::env::var_os(CA_CERT_VAR)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from);
+        Self::with_ca_cert(redis_url, settings, ca_cert.as_deref())
+    }
+
+    /// Like [`Redis::new`], with the CA file given rather than read from `REDIS_CA_CERT`.
+    /// `ca_cert` is used by `rediss://` URLs only.
+    pub fn with_ca_cert(
+        redis_url: &str,
+        settings: RedisSettings,
+        ca_cert: Option<&Path>,
+    ) -> RedisResult<Self> {
+        let client = client(redis_url, ca_cert)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
             .set_response_timeout(Some(settings.timeout))
@@ -136,6 +160,32 @@ impl Redis {
         let result: RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
         self.observe(result).map(drop)
     }
+}
+
+fn client(redis_url: &str, ca_cert: Option<&Path>) -> RedisResult<redis::Client> {
+    if !redis_url.starts_with("rediss://") {
+        return redis::Client::open(redis_url);
+    }
+    // The redis crate builds its TLS configuration with rustls's process-wide provider:
+    // make it ring whatever else the build enables (Err: one is installed already).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Some(path) = ca_cert else {
+        return redis::Client::open(redis_url);
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        RedisError::from((
+            ErrorKind::InvalidClientConfig,
+            "cannot read the CA certificate file",
+            format!("{CA_CERT_VAR}={}: {e}", path.display()),
+        ))
+    })?;
+    redis::Client::build_with_tls(
+        redis_url,
+        TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem),
+        },
+    )
 }
 
 /// Whether an error means Redis could not be reached, rather than that it refused a command.

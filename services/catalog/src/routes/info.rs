@@ -1,10 +1,10 @@
 //! `/info`: list entries (keyset pagination), read one (through the cache), create or
-//! replace one, delete one.
+//! replace one (`PUT`; with `If-None-Match: *` only create, 412 when it exists), delete one.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -106,8 +106,17 @@ async fn read(
     Ok(json_response(StatusCode::OK, json))
 }
 
+/// `If-None-Match: *`: the client wants the entry created, never replaced (RFC 9110 13.1.2).
+fn create_only(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.trim() == "*"))
+}
+
 async fn write(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -118,7 +127,19 @@ async fn write(
         .map_err(|e| ApiError::Unprocessable(format!("{BODY_SHAPE}: {e}")))?;
     let description =
         Description::parse(body.description).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    let (entry, written) = store::put(&state.pool, &name, &description).await?;
+    let (entry, written) = if create_only(&headers) {
+        let entry = store::create(&state.pool, &name, &description)
+            .await?
+            .ok_or_else(|| {
+                ApiError::PreconditionFailed(format!(
+                    "an entry named {} already exists",
+                    name.as_str()
+                ))
+            })?;
+        (entry, Written::Created)
+    } else {
+        store::put(&state.pool, &name, &description).await?
+    };
     state.cache.invalidate(&name).await;
     state.outbox.wake();
     let json = to_json(&entry)?;

@@ -33,6 +33,52 @@ async fn put_creates_an_entry_then_replaces_it_and_get_returns_the_latest() {
 }
 
 #[tokio::test]
+async fn if_none_match_star_creates_and_never_replaces() {
+    let app = spawn_app().await;
+    let (status, created) = json(app.create("redis", "first").await).await;
+    assert_eq!(status, 201);
+    assert_eq!(created["description"], "first");
+    assert_error(
+        app.create("redis", "second").await,
+        412,
+        "already exists",
+        "create over an existing entry",
+    )
+    .await;
+    let (_, read) = json(app.get("/info/redis").await).await;
+    assert_eq!(read["description"], "first");
+}
+
+#[tokio::test]
+async fn of_many_concurrent_creates_of_one_name_exactly_one_wins() {
+    let app = spawn_app().await;
+    let attempts = (0..16).map(|i| {
+        let app = &app;
+        async move {
+            app.create("race", &format!("writer {i}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 412).count(),
+        15,
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("info").await, 1);
+    // Exactly one `created` event reaches the stream: the refused creates wrote nothing.
+    app.wait_for_empty_outbox().await;
+    assert_eq!(app.events().await.len(), 1);
+}
+
+#[tokio::test]
 async fn get_of_a_missing_entry_is_404() {
     let app = spawn_app().await;
     assert_error(

@@ -89,6 +89,17 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// `PUT /info/{name}` with `If-None-Match: *`: create only, never replace.
+    pub async fn create(&self, name: &str, description: &str) -> Response {
+        self.client
+            .put(format!("{}/info/{name}", self.address))
+            .header("if-none-match", "*")
+            .json(&serde_json::json!({ "description": description }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// A request with any body bytes and content type.
     pub async fn send_raw(
         &self,

@@ -92,6 +92,38 @@ impl Catalog {
         self.backend.json(response).await
     }
 
+    /// Creates the entry only if none has its name (`If-None-Match: *`): `None` when one
+    /// exists. Checking and creating are one step in the catalog, so two people adding one
+    /// name at once cannot both succeed.
+    pub async fn create(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<Option<Entry>, BackendError> {
+        let url = self.backend.url(&["info", name]);
+        let request = self
+            .backend
+            .request(Method::PUT, url)
+            .header(reqwest::header::IF_NONE_MATCH, "*")
+            .json(&PutBody { description });
+        let response = match self.backend.send(request).await {
+            Ok(response) => response,
+            Err(BackendError::Refused { status, .. })
+                if status == StatusCode::PRECONDITION_FAILED =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(err),
+        };
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(BackendError::Failed {
+                service: "catalog",
+                status: StatusCode::NOT_FOUND,
+            });
+        }
+        self.backend.json(response).await.map(Some)
+    }
+
     /// Deletes the entry; `false` when there was none.
     pub async fn delete(&self, name: &str) -> Result<bool, BackendError> {
         let url = self.backend.url(&["info", name]);

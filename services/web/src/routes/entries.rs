@@ -134,24 +134,20 @@ async fn add(
     };
     let name = form.name.unwrap_or_default().trim().to_owned();
     let description = normalize(form.description);
-    // `PUT` creates or replaces; adding must not silently replace, so look first.
+    // Adding must never replace an entry, also when two people add one name at once: the
+    // catalog creates only if absent, in one step.
     let outcome = if unusable_name(&name) {
         Err((
             StatusCode::UNPROCESSABLE_ENTITY,
             "An entry needs a name, and it cannot be `.` or `..`.".to_owned(),
         ))
     } else {
-        match state.catalog.get(&name).await {
-            Ok(Some(_)) => Err((
+        match state.catalog.create(&name, &description).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err((
                 StatusCode::CONFLICT,
                 format!("An entry named {name} already exists: use Edit to change it."),
             )),
-            Ok(None) => state
-                .catalog
-                .put(&name, &description)
-                .await
-                .map(drop)
-                .map_err(|e| (status_of(&e), e.to_string())),
             Err(e) => Err((status_of(&e), e.to_string())),
         }
     };

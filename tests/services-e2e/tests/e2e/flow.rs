@@ -218,3 +218,40 @@ async fn a_forged_form_changes_nothing_in_catalog() {
     assert_eq!(response.status(), 403);
     assert_eq!(catalog_entry(&cluster, "kept").await.0, 200);
 }
+
+#[tokio::test]
+async fn of_two_people_adding_one_name_at_once_exactly_one_wins() {
+    let cluster = Cluster::start().await;
+    let mut visitors = Vec::new();
+    for _ in 0..8 {
+        visitors.push(Visitor::arrive(&cluster.web).await);
+    }
+    let adds = visitors.iter().enumerate().map(|(i, visitor)| async move {
+        let description = format!("visitor {i}");
+        let response = visitor
+            .submit(
+                "/entries",
+                &[("name", "contested"), ("description", &description)],
+            )
+            .await;
+        (response.status().as_u16(), description)
+    });
+    let outcomes = futures_util::future::join_all(adds).await;
+    let winners: Vec<&String> = outcomes
+        .iter()
+        .filter(|(status, _)| *status == 303)
+        .map(|(_, description)| description)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|(status, _)| *status == 303 || *status == 409),
+        "{outcomes:?}"
+    );
+    // The one that was told it won is the one stored.
+    assert_eq!(
+        catalog_entry(&cluster, "contested").await.1["description"],
+        winners[0].as_str()
+    );
+}
