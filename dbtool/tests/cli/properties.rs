@@ -9,7 +9,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn classify_never_panics_and_accepted_names_round_trip(name in "\\PC{0,40}") {
+    fn classify_never_panics_and_accepted_names_round_trip(name in prop_oneof![
+        "\\PC{0,40}",
+        // Near misses and hits: the round trip below must run for a good share of cases.
+        "[VvU]?[0-9]{0,12}_{0,3}[A-Za-z0-9_é.\\-]{0,12}(\\.down)?\\.(sql|SQL)",
+    ]) {
         if let Ok(FileKind::Up { version, name: n }) = classify(&name) {
             prop_assert_eq!(classify(&format!("V{version}__{n}.sql")), Ok(FileKind::Up { version, name: n.clone() }));
             prop_assert!(name.ends_with(".sql") && !name.ends_with(".down.sql"));
@@ -65,10 +69,18 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn discover_never_panics_on_any_folder(names in prop::collection::vec("[A-Za-z0-9_.\\-]{1,24}", 0..6), body in "\\PC{0,40}") {
+    fn discover_never_drops_a_migration_from_any_folder(
+        names in prop::collection::vec(prop_oneof![
+            "V[0-9]{1,3}__[a-z_]{1,8}\\.sql",
+            "V[0-9]{1,3}__[a-z_]{1,8}\\.down\\.sql",
+            "[A-Za-z0-9_.\\-]{1,20}\\.(sql|SQL)",
+            "[A-Za-z0-9_.\\-]{1,24}",
+        ], 0..6),
+        body in prop_oneof!["\\PC{0,40}", Just("BEGIN; SELECT 1; COMMIT;".to_owned())],
+    ) {
         let dir = tempfile::tempdir().expect("temp dir");
         for name in &names {
-            if name == "." || name == ".." {
+            if name.starts_with('.') {
                 continue;
             }
             std::fs::write(dir.path().join(name), &body).expect("write");
@@ -77,6 +89,13 @@ proptest! {
             Ok(found) => {
                 for m in &found {
                     prop_assert!(names.iter().any(|n| m.up.path.ends_with(n)));
+                    prop_assert_eq!(m.up.refusal.is_some(), body.starts_with("BEGIN"));
+                }
+                // Every up script in the folder is a migration: nothing is skipped silently.
+                for name in names.iter().filter(|n| !n.starts_with('.')) {
+                    if let Ok(FileKind::Up { version, .. }) = classify(name) {
+                        prop_assert!(found.iter().any(|m| m.version == version), "{} dropped", name);
+                    }
                 }
                 prop_assert!(found.windows(2).all(|w| w[0].version < w[1].version));
             }
