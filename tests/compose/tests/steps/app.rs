@@ -7,15 +7,27 @@ use std::time::Duration;
 use compose_tests::app::App;
 use compose_tests::images::base_image;
 use compose_tests::platforms::engine_platform;
-use compose_tests::project::{inspect, run};
+use compose_tests::project::{inspect, run, Compose};
 use compose_tests::{http, webapp};
 
 const START: Duration = Duration::from_secs(120);
 
 #[test]
 fn app_serves_the_web_page_with_catalog_and_activity_data_and_spreads_echo_requests() {
-    // Every service healthy and both migration containers exited 0.
-    let app = App::up(&engine_platform(), START);
+    whole_app(Compose::V2);
+}
+
+/// The whole cluster with docker-compose 1.29 too: start order through `depends_on`
+/// conditions (`service_healthy`, `service_completed_successfully`) and the echo replicas
+/// are where the two implementations differ.
+#[test]
+fn app_with_docker_compose_1_29() {
+    whole_app(Compose::V1);
+}
+
+fn whole_app(compose: Compose) {
+    // Every service healthy and both migration containers exited 0 (v2: `up --wait`).
+    let app = App::up_with(&engine_platform(), compose, START);
     let project = &app.project;
     for migrate in ["catalog-migrate", "activity-migrate"] {
         let id = &project.containers(&[], Some(migrate))[0];

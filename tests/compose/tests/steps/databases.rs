@@ -4,7 +4,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use compose_tests::images::{base_image, project_image, require};
-use compose_tests::project::{inspect, run};
+use compose_tests::project::{inspect, run, Compose};
 use compose_tests::{free_port, Project};
 
 const START: Duration = Duration::from_secs(60);
@@ -21,10 +21,12 @@ const SEEDED_ROWS: &str = "2";
 fn cluster_db_1_keeps_rows_across_down_and_up_and_down_v_deletes_the_volume() {
     require_postgres_and_dbtool();
     let port = free_port();
-    let project = Project::new("cluster-db-1").with_env("DB_PORT", port.to_string());
+    let project = Project::new("cluster-db-1")
+        .with_compose(Compose::V2)
+        .with_env("DB_PORT", port.to_string());
     project.make_env();
-    project.compose(&["up", "-d"]);
-    project.wait_healthy(&[], START);
+    // Compose v2's `up --wait`: returns once the database's healthcheck passes.
+    project.up_wait(&[], START);
 
     // Over the published port, with the password make-env.sh generated, as psql on the
     // host connects in this step.
@@ -76,7 +78,7 @@ fn cluster_db_1_keeps_rows_across_down_and_up_and_down_v_deletes_the_volume() {
 #[test]
 fn cluster_db_2_initialises_and_keeps_each_database_separately() {
     require_postgres_and_dbtool();
-    let project = Project::new("cluster-db-2");
+    let project = Project::new("cluster-db-2").with_compose(Compose::V2);
     project.make_env();
     project.compose(&["up", "-d"]);
     project.wait_healthy(&[], START);
@@ -129,10 +131,22 @@ fn schema_state(psql: impl Fn(&str) -> String) -> (String, String) {
     (rows, history)
 }
 
+// cluster-db-3 and cluster-db-4 run with both implementations: profiles, `run --rm` of a
+// profiled service, `.env` beside two `-f` files and one project across two files are
+// where docker-compose 1.29 and Compose v2 differ.
 #[test]
 fn cluster_db_3_db_update_then_db_rollback_change_the_schema() {
+    cluster_db_3(Compose::V2);
+}
+
+#[test]
+fn cluster_db_3_with_docker_compose_1_29() {
+    cluster_db_3(Compose::V1);
+}
+
+fn cluster_db_3(compose: Compose) {
     require_postgres_and_dbtool();
-    let project = Project::new("cluster-db-3");
+    let project = Project::new("cluster-db-3").with_compose(compose);
     project.make_env();
     project.compose(&["up", "-d"]);
     project.wait_healthy(&[], START);
@@ -160,9 +174,20 @@ fn cluster_db_3_db_update_then_db_rollback_change_the_schema() {
 
 #[test]
 fn cluster_db_4_tools_file_updates_and_rolls_back_the_runtime_files_database() {
+    cluster_db_4(Compose::V2);
+}
+
+#[test]
+fn cluster_db_4_with_docker_compose_1_29() {
+    cluster_db_4(Compose::V1);
+}
+
+fn cluster_db_4(compose: Compose) {
     require_postgres_and_dbtool();
     const FILES: [&str; 2] = ["db.yaml", "db-tools.yaml"];
-    let project = Project::new("cluster-db-4").with_files(&FILES);
+    let project = Project::new("cluster-db-4")
+        .with_compose(compose)
+        .with_files(&FILES);
     // .env gives both files the project name; the test's own name (in the environment)
     // wins over it, as the environment always does.
     project.make_env();

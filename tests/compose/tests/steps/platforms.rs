@@ -11,7 +11,7 @@ use std::time::Duration;
 use compose_tests::app::App;
 use compose_tests::images::require;
 use compose_tests::platforms::{engine_platform, image_env, other_platform, supported_platforms};
-use compose_tests::project::{inspect, run, ContainerGuard};
+use compose_tests::project::{inspect, run, Compose, ContainerGuard};
 use compose_tests::{http, webapp};
 
 /// Emulated PostgreSQL initialises its databases several times slower than a native one.
@@ -96,7 +96,7 @@ fn app_works_on_the_other_platforms_images_under_emulation() {
     let platform = other_platform();
     assert_ne!(platform, engine_platform());
     // The other platform's images through the compose variables, as a user selects them.
-    let app = App::up(&platform, START);
+    let app = App::up_with(&platform, Compose::V2, START);
     let project = &app.project;
     let env = image_env(&platform);
 
