@@ -20,10 +20,33 @@ use crate::config::{ErrorBody, HttpConfig};
 /// through web → catalog), generated otherwise, and returned on the response.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+tokio::task_local! {
+    /// The request id of the request being served, for the clients that call other services
+    /// on its behalf (see [`current_request_id`]).
+    static CURRENT_REQUEST_ID: HeaderValue;
+}
+
+/// The request id of the request this task is serving, if any: a service that calls another
+/// sends it on, so one id follows a request through web → catalog.
+pub fn current_request_id() -> Option<HeaderValue> {
+    CURRENT_REQUEST_ID.try_with(HeaderValue::clone).ok()
+}
+
+/// Serves the rest of the stack with the request's id readable by [`current_request_id`].
+async fn scope_request_id(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match request.headers().get(REQUEST_ID_HEADER).cloned() {
+        Some(id) => CURRENT_REQUEST_ID.scope(id, next.run(request)).await,
+        None => next.run(request).await,
+    }
+}
+
 /// Wraps every route of `router` (add all routes first: `Router::layer` applies only to
 /// routes that exist) with the shared layers, outermost first:
-/// request id → span and response log → propagate id → wording of the limits' errors →
-/// body limit (413) → timeout (408).
+/// request id (kept for the handlers' own calls to other services) → span and response
+/// log → propagate id → wording of the limits' errors → body limit (413) → timeout (408).
 pub fn apply(router: Router, config: &HttpConfig) -> Router {
     let limits = Limits {
         error_body: config.error_body,
@@ -32,6 +55,7 @@ pub fn apply(router: Router, config: &HttpConfig) -> Router {
     };
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(scope_request_id))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

@@ -300,3 +300,52 @@ async fn the_binary_refuses_a_bad_backend_url() {
         "error: bad configuration: CATALOG_URL=\"catalog:8081\" is invalid: expected a URL starting with http://\n"
     );
 }
+
+/// A peer that answers 404 to everything and records the `x-request-id` of each request:
+/// what web sends on the wire to the services behind it.
+async fn recording_backend() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let record = record.clone();
+        async move {
+            let id = headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("(none)")
+                .to_owned();
+            record.lock().unwrap().push(id);
+            axum::http::StatusCode::NOT_FOUND
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn the_request_id_is_forwarded_to_every_backend_call() {
+    let (backend, seen) = recording_backend().await;
+    let base = spawn_web(Config::for_tests(&backend, NO_REDIS)).await;
+
+    // A caller's id is kept and sent on with each backend call of the page.
+    let response = client()
+        .get(&base)
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    let calls = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(calls.len() >= 2, "the page calls its backends: {calls:?}");
+    assert!(calls.iter().all(|id| id == "trace-me-42"), "{calls:?}");
+
+    // Without one, web's own generated id is the one the backends see.
+    let response = client().get(&base).send().await.unwrap();
+    let generated = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let calls = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(!calls.is_empty());
+    assert!(calls.iter().all(|id| *id == generated), "{generated}: {calls:?}");
+}

@@ -85,8 +85,13 @@ impl Backend {
         url
     }
 
+    /// A request to this backend, carrying the id of the request being served.
     pub fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        self.client.request(method, url).timeout(self.timeout)
+        let request = self.client.request(method, url).timeout(self.timeout);
+        match service_common::layers::current_request_id() {
+            Some(id) => request.header(service_common::layers::REQUEST_ID_HEADER, id),
+            None => request,
+        }
     }
 
     /// Sends `request`; 2xx and 404 come back as responses, 4xx become
