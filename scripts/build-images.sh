@@ -141,11 +141,17 @@ for binary in "${wanted[@]}"; do
         echo "error: $out/$binary is dynamically linked; the images need static binaries" >&2
         exit 1
     fi
-    # Each image's context is a folder holding just its two files: nothing else is sent.
+    # Each image's context is a folder holding just its two binaries and files/, what the
+    # image carries below / besides them: nothing else is sent.
     context=$target_dir/image-context/$target/$binary
     rm -rf "$context"
-    mkdir -p "$context"
+    mkdir -p "$context/files"
     ln -f "$out/$binary" "$out/healthcheck" "$context/"
+    if [ "$binary" = dbtool ]; then
+        # The migration Jobs and init containers read /migrations/<database> in the image.
+        cp -R migrations "$context/files/migrations"
+        chmod -R a+rX,go-w "$context/files"
+    fi
     args=(--build-arg BINARY_SOURCE=prebuilt --build-arg "BINARY=$binary"
         --build-arg "DESCRIPTION=$description" --build-arg "REVISION=$revision"
         --build-arg "CREATED=$created" ${runtime_args[@]+"${runtime_args[@]}"} --build-arg "KIND=$kind")
