@@ -230,6 +230,8 @@ fn cluster1402_watch_restarts_on_a_content_change_and_rebuilds_on_a_code_change(
         &tree.path().join("hello"),
     );
     let before = inspect(&image, "{{.Id}}");
+    // The first build, untagged once the rebuild takes its name.
+    let _first_image = ImageGuard(before.clone());
     let mut source = std::fs::read_to_string(&code).unwrap();
     source.push_str("\n// a code change\n");
     std::fs::write(&code, source).unwrap();
