@@ -28,28 +28,38 @@ fn hash(version: i32, name: &str, pieces: &[&str]) -> u64 {
 
 /// Checksums of the same text with LF line endings, with CRLF line endings, each with and
 /// without a leading byte order mark: a recorded checksum equal to any of these means the
-/// file changed in nothing PostgreSQL sees.
+/// file changed in nothing PostgreSQL sees. One pass, no copy of the text.
 pub fn equivalents(version: i32, name: &str, raw: &str) -> Vec<u64> {
     let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
-    let lines: Vec<&str> = body
-        .split('\n')
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .collect();
-    let mut out = Vec::with_capacity(6);
-    for bom in ["", "\u{feff}"] {
-        for ending in ["\n", "\r\n"] {
-            let mut pieces = Vec::with_capacity(lines.len() * 2 + 1);
-            pieces.push(bom);
-            for (i, line) in lines.iter().enumerate() {
-                if i > 0 {
-                    pieces.push(ending);
-                }
-                pieces.push(line);
+    let start = |bom: &str| {
+        let mut hasher = SipHasher13::new();
+        hasher.write(name.as_bytes());
+        hasher.write_u8(0xff);
+        hasher.write_i32(version);
+        hasher.write(bom.as_bytes());
+        hasher
+    };
+    // [LF, CRLF] without a byte order mark, then the same with one.
+    let mut hashers = [start(""), start(""), start("\u{feff}"), start("\u{feff}")];
+    for (i, line) in body.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        for (h, hasher) in hashers.iter_mut().enumerate() {
+            if i > 0 {
+                hasher.write(if h % 2 == 0 { b"\n" } else { b"\r\n" });
             }
-            out.push(hash(version, name, &pieces));
+            hasher.write(line.as_bytes());
         }
-        out.push(refinery(version, name, &format!("{bom}{body}")));
     }
+    let mut out: Vec<u64> = hashers
+        .into_iter()
+        .map(|mut hasher| {
+            hasher.write_u8(0xff);
+            hasher.finish()
+        })
+        .collect();
+    // The text as it is, with and without its byte order mark.
+    out.push(hash(version, name, &[body]));
+    out.push(hash(version, name, &["\u{feff}", body]));
     out
 }
 

@@ -105,8 +105,7 @@ pub async fn run(
     commit: Commit,
     safety: &Safety,
 ) -> Result<(), Error> {
-    let statements = statements::split(job.sql);
-    if let Some(statement) = statements.iter().find(
+    if let Some(statement) = statements::iter(job.sql).find(
         |s| matches!(s.kind, Kind::Meta { command } if !IGNORED_META_COMMANDS.contains(&command)),
     ) {
         return Err(Error::CannotRun {
@@ -115,13 +114,13 @@ pub async fn run(
         });
     }
     if job.script.no_transaction {
-        run_statements(client, job, &statements, bookkeeping).await?;
+        run_statements(client, job, bookkeeping).await?;
         client
             .batch_execute(RESET_SESSION)
             .await
             .map_err(|e| Error::database("resetting the session", e))
     } else {
-        run_in_transaction(client, job, &statements, bookkeeping, commit, safety).await
+        run_in_transaction(client, job, bookkeeping, commit, safety).await
     }
 }
 
@@ -135,22 +134,22 @@ pub async fn flush(client: &Client) -> Result<(), Error> {
 }
 
 /// What a pipelined query was, to say where an error came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin<'s> {
     Setup,
-    Statement(usize),
+    Statement(Statement<'s>),
     Bookkeeping,
 }
 
 /// Simple queries sent without waiting, answered in order.
-struct Pipeline<'c> {
+struct Pipeline<'c, 's> {
     client: &'c Client,
-    in_flight: VecDeque<(Origin, usize, Pin<Box<SimpleQueryStream>>)>,
+    in_flight: VecDeque<(Origin<'s>, usize, Pin<Box<SimpleQueryStream>>)>,
     bytes: usize,
-    first_error: Option<(Origin, tokio_postgres::Error)>,
+    first_error: Option<(Origin<'s>, tokio_postgres::Error)>,
 }
 
-impl<'c> Pipeline<'c> {
+impl<'c, 's> Pipeline<'c, 's> {
     fn new(client: &'c Client) -> Self {
         Pipeline {
             client,
@@ -161,7 +160,7 @@ impl<'c> Pipeline<'c> {
     }
 
     /// Sends `query`, first reading answers while the window is full.
-    async fn send(&mut self, origin: Origin, query: &str) {
+    async fn send(&mut self, origin: Origin<'s>, query: &str) {
         while self.bytes + query.len() > WINDOW_BYTES && !self.in_flight.is_empty() {
             self.read_one().await;
         }
@@ -175,7 +174,7 @@ impl<'c> Pipeline<'c> {
         }
     }
 
-    fn note(&mut self, origin: Origin, err: tokio_postgres::Error) {
+    fn note(&mut self, origin: Origin<'s>, err: tokio_postgres::Error) {
         if self.first_error.is_none() {
             self.first_error = Some((origin, err));
         }
@@ -196,7 +195,7 @@ impl<'c> Pipeline<'c> {
 
     /// Reads every answer; the first error is the cause, later ones only say the
     /// transaction was aborted.
-    async fn finish(&mut self) -> Result<(), (Origin, tokio_postgres::Error)> {
+    async fn finish(&mut self) -> Result<(), (Origin<'s>, tokio_postgres::Error)> {
         while !self.in_flight.is_empty() {
             self.read_one().await;
         }
@@ -214,7 +213,6 @@ impl<'c> Pipeline<'c> {
 async fn run_in_transaction(
     client: &Client,
     job: &Job<'_>,
-    statements: &[Statement<'_>],
     bookkeeping: &str,
     commit: Commit,
     safety: &Safety,
@@ -224,21 +222,23 @@ async fn run_in_transaction(
     pipeline
         .send(Origin::Setup, &safety.set_local(commit))
         .await;
-    for (index, statement) in statements.iter().enumerate() {
+    for statement in statements::iter(job.sql) {
         if pipeline.failed() {
             break;
         }
-        let origin = Origin::Statement(index);
         match statement.kind {
-            Kind::Sql => pipeline.send(origin, statement.sql).await,
+            Kind::Sql => {
+                let sql = statement.sql;
+                pipeline.send(Origin::Statement(statement), sql).await;
+            }
             Kind::Meta { .. } => {}
             Kind::CopyFromStdin { .. } | Kind::CopyToStdout => {
                 // COPY switches the connection into its own sub-protocol: everything sent
                 // before it must be answered first.
                 match pipeline.finish().await {
                     Ok(()) => {
-                        if let Err(err) = copy(client, statement).await {
-                            pipeline.note(origin, err);
+                        if let Err(err) = copy(client, &statement).await {
+                            pipeline.note(Origin::Statement(statement), err);
                         }
                     }
                     Err(earlier) => pipeline.first_error = Some(earlier),
@@ -252,38 +252,27 @@ async fn run_in_transaction(
     pipeline.send(Origin::Setup, RESET_SESSION).await;
     match pipeline.finish().await {
         Ok(()) => Ok(()),
-        Err((origin, err)) => Err(failure(job, statements, origin, err, false)),
+        Err((origin, err)) => Err(failure(job, origin, err, false)),
     }
 }
 
-async fn run_statements(
-    client: &Client,
-    job: &Job<'_>,
-    statements: &[Statement<'_>],
-    bookkeeping: &str,
-) -> Result<(), Error> {
+async fn run_statements(client: &Client, job: &Job<'_>, bookkeeping: &str) -> Result<(), Error> {
     let mut ran = 0;
-    for (index, statement) in statements.iter().enumerate() {
+    for statement in statements::iter(job.sql) {
         let result = match statement.kind {
             Kind::Sql => client.batch_execute(statement.sql).await,
             Kind::Meta { .. } => continue,
-            Kind::CopyFromStdin { .. } | Kind::CopyToStdout => copy(client, statement).await,
+            Kind::CopyFromStdin { .. } | Kind::CopyToStdout => copy(client, &statement).await,
         };
         if let Err(err) = result {
-            return Err(failure(
-                job,
-                statements,
-                Origin::Statement(index),
-                err,
-                ran > 0,
-            ));
+            return Err(failure(job, Origin::Statement(statement), err, ran > 0));
         }
         ran += 1;
     }
     client
         .batch_execute(bookkeeping)
         .await
-        .map_err(|err| failure(job, statements, Origin::Bookkeeping, err, ran > 0))
+        .map_err(|err| failure(job, Origin::Bookkeeping, err, ran > 0))
 }
 
 /// Runs a `COPY … FROM stdin` with the script's data lines, or a `COPY … TO stdout`
@@ -315,8 +304,7 @@ async fn copy(client: &Client, statement: &Statement<'_>) -> Result<(), tokio_po
 /// Describes a failed script: which file, PostgreSQL's words, and the line they point at.
 fn failure(
     job: &Job<'_>,
-    statements: &[Statement<'_>],
-    origin: Origin,
+    origin: Origin<'_>,
     err: tokio_postgres::Error,
     partially_applied: bool,
 ) -> Error {
@@ -357,17 +345,14 @@ fn failure(
         );
     }
     let (line, column) = match origin {
-        Origin::Statement(index) => {
-            let statement = &statements[index];
-            match db.position() {
-                Some(ErrorPosition::Original(position)) => {
-                    let (line, column) =
-                        statements::line_column(job.sql, statement.offset, *position as usize);
-                    (Some(line), Some(column))
-                }
-                _ => (Some(statements::first_line(job.sql, statement)), None),
+        Origin::Statement(statement) => match db.position() {
+            Some(ErrorPosition::Original(position)) => {
+                let (line, column) =
+                    statements::line_column(job.sql, statement.offset, *position as usize);
+                (Some(line), Some(column))
             }
-        }
+            _ => (Some(statements::first_line(job.sql, &statement)), None),
+        },
         Origin::Setup | Origin::Bookkeeping => (None, None),
     };
     Error::MigrationFailed(Box::new(MigrationFailure {

@@ -56,7 +56,7 @@ impl Script {
 pub const IGNORED_META_COMMANDS: [&str; 2] = ["restrict", "unrestrict"];
 
 fn refusal(sql: &str, no_transaction: bool) -> Option<String> {
-    for statement in statements::split(sql) {
+    for statement in statements::iter(sql) {
         let line = statements::first_line(sql, &statement);
         if let Kind::Meta { command } = statement.kind {
             if !IGNORED_META_COMMANDS.contains(&command) {

@@ -36,10 +36,37 @@ pub enum Kind<'a> {
 
 /// The statements of `sql`, without empty ones (only blanks and comments).
 pub fn split(sql: &str) -> Vec<Statement<'_>> {
+    iter(sql).collect()
+}
+
+/// The statements of `sql` one at a time, without holding them all (a data migration of
+/// many megabytes has hundreds of thousands).
+pub fn iter(sql: &str) -> Statements<'_> {
+    Statements { sql, next: 0 }
+}
+
+/// Iterator over the statements of a script; see [`iter`].
+#[derive(Debug, Clone)]
+pub struct Statements<'a> {
+    sql: &'a str,
+    next: usize,
+}
+
+impl<'a> Iterator for Statements<'a> {
+    type Item = Statement<'a>;
+
+    fn next(&mut self) -> Option<Statement<'a>> {
+        let (statement, next) = next_statement(self.sql, self.next)?;
+        self.next = next;
+        Some(statement)
+    }
+}
+
+/// The first statement at or after byte `from`, and where the next one may start.
+fn next_statement(sql: &str, from: usize) -> Option<(Statement<'_>, usize)> {
     let bytes = sql.as_bytes();
-    let mut statements = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
+    let mut start = from;
+    let mut i = from;
     let mut atomic_depth = 0usize;
     let mut paren_depth = 0usize;
     let mut previous_word: Option<&str> = None;
@@ -61,14 +88,12 @@ pub fn split(sql: &str) -> Vec<Statement<'_>> {
                 let end = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
                 let line = sql[i..end].trim_end_matches('\r');
                 let command = line[1..].split(char::is_whitespace).next().unwrap_or("");
-                statements.push(Statement {
+                let statement = Statement {
                     offset: i,
                     sql: line,
                     kind: Kind::Meta { command },
-                });
-                i = (end + 1).min(bytes.len());
-                start = i;
-                continue;
+                };
+                return Some((statement, (end + 1).min(bytes.len())));
             }
             b'\'' => {
                 let escapes =
@@ -100,16 +125,15 @@ pub fn split(sql: &str) -> Vec<Statement<'_>> {
                     let statement = classify(start, &sql[start..i - 1]);
                     if statement.kind == Kind::Sql && copies_from_stdin(statement.sql) {
                         // The data starts on the next line and ends at a line holding `\.`.
-                        let data_start = (line_end(sql, i - 1)).min(bytes.len());
+                        let data_start = line_end(sql, i - 1).min(bytes.len());
                         let (data, after) = copy_data(sql, data_start);
-                        statements.push(Statement {
+                        let statement = Statement {
                             kind: Kind::CopyFromStdin { data },
                             ..statement
-                        });
-                        i = after;
-                    } else {
-                        statements.push(statement);
+                        };
+                        return Some((statement, after));
                     }
+                    return Some((statement, i));
                 }
                 start = i;
                 has_code = false;
@@ -143,12 +167,8 @@ pub fn split(sql: &str) -> Vec<Statement<'_>> {
         }
         i += 1;
     }
-    if has_code {
-        let statement = classify(start, &sql[start..]);
-        // A final COPY FROM stdin without a semicolon has no data lines: psql would wait.
-        statements.push(statement);
-    }
-    statements
+    // A final COPY FROM stdin without a semicolon has no data lines: psql would wait.
+    has_code.then(|| (classify(start, &sql[start..]), bytes.len()))
 }
 
 fn classify(offset: usize, sql: &str) -> Statement<'_> {
