@@ -344,8 +344,14 @@ async fn the_request_id_is_forwarded_to_every_backend_call() {
 
     // Without one, web's own generated id is the one the backends see.
     let response = client().get(&base).send().await.unwrap();
-    let generated = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let calls = std::mem::take(&mut *seen.lock().unwrap());
     assert!(!calls.is_empty());
-    assert!(calls.iter().all(|id| *id == generated), "{generated}: {calls:?}");
+    assert!(
+        calls.iter().all(|id| *id == generated),
+        "{generated}: {calls:?}"
+    );
 }
