@@ -25,7 +25,7 @@ pub struct Config {
     pub hello_url: String,
     /// `ECHO_URL`, default `http://127.0.0.1:1402`.
     pub echo_url: String,
-    /// `REDIS_URL`, default `redis://127.0.0.1:6379`.
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379` (`rediss://` for TLS).
     pub redis_url: String,
     /// `VISITS_KEY`, default `web:visits`: the Redis key of the visit counter.
     pub visits_key: String,
@@ -40,11 +40,11 @@ impl Config {
             Ok(env.http_url(var)?.unwrap_or_else(|| default.to_owned()))
         };
         let redis_url = env.string_or("REDIS_URL", "redis://127.0.0.1:6379")?;
-        if !redis_url.starts_with("redis://") {
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
             return Err(ConfigError::Invalid {
                 var: "REDIS_URL".into(),
                 value: redis_url,
-                reason: "expected a URL starting with redis://".into(),
+                reason: "expected a URL starting with redis:// (or rediss:// for TLS)".into(),
             });
         }
         Ok(Self {
@@ -105,6 +105,11 @@ mod tests {
         assert_eq!(config.catalog_url, "http://catalog:8081");
         assert_eq!(config.hello_url, "http://hello1403:1403");
         assert_eq!(config.redis_url, "redis://redis:6379/0");
+        let tls = Env::from_pairs([("REDIS_URL", "rediss://cache.example:6380")]);
+        assert_eq!(
+            Config::from_env(&tls).unwrap().redis_url,
+            "rediss://cache.example:6380"
+        );
     }
 
     #[test]
@@ -117,7 +122,7 @@ mod tests {
         let env = Env::from_pairs([("REDIS_URL", "http://redis")]);
         assert_eq!(
             Config::from_env(&env).unwrap_err().to_string(),
-            "REDIS_URL=\"http://redis\" is invalid: expected a URL starting with redis://"
+            "REDIS_URL=\"http://redis\" is invalid: expected a URL starting with redis:// (or rediss:// for TLS)"
         );
     }
 }
