@@ -6,6 +6,7 @@
 
 mod check;
 mod concurrency;
+mod durability;
 mod errors;
 mod lint;
 mod options;

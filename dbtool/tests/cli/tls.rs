@@ -2,7 +2,7 @@
 //! (`tls/server.rs`): every `sslmode`, `sslrootcert`, client certificates, the key=value
 //! form, and the connection errors that must fail at once instead of waiting for --wait.
 
-mod server;
+pub mod server;
 
 use std::path::Path;
 use std::process::{Command, Output};
