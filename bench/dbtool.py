@@ -69,7 +69,8 @@ def generate(folder, n):
 
 
 def with_database(url, name):
-    return url.rsplit("/", 1)[0] + "/" + name
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
 
 
 def fresh_database(admin_url):
