@@ -284,7 +284,8 @@ fn word_char(bytes: &[u8], i: usize, back: usize) -> bool {
     i >= back && (bytes[i - back].is_ascii_alphanumeric() || bytes[i - back] == b'_')
 }
 
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+/// The index after a block comment opening at `i` (nested comments included).
+pub(crate) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0usize;
     while i < bytes.len() {
         if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
@@ -305,7 +306,7 @@ fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
 
 /// Skips a quoted literal or identifier starting at `i`; a doubled quote is an escaped
 /// quote, and in `E'...'` strings a backslash escapes the next byte.
-fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8, backslash_escapes: bool) -> usize {
+pub(crate) fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8, backslash_escapes: bool) -> usize {
     i += 1;
     while i < bytes.len() {
         let b = bytes[i];
@@ -326,7 +327,7 @@ fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8, backslash_escapes: bool) -
 
 /// When a dollar quote (`$$` or `$tag$`) opens at `i`, the index after its closing one.
 /// `$1` (a parameter) and `a$b` (an identifier) do not open a quote.
-fn skip_dollar_quoted(sql: &str, i: usize) -> Option<usize> {
+pub(crate) fn skip_dollar_quoted(sql: &str, i: usize) -> Option<usize> {
     let bytes = sql.as_bytes();
     if word_char(bytes, i, 1) {
         return None;

@@ -2,6 +2,8 @@
 //! or not), literals, numbers, parameters and punctuation, with comments skipped and every
 //! token's byte offset kept for `path:line:column`.
 
+use crate::statements::{skip_block_comment, skip_dollar_quoted, skip_quoted};
+
 /// What a token is; the rules only look closely at words and punctuation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -191,64 +193,6 @@ fn is_operator_byte(b: u8) -> bool {
             | b'`'
             | b'?'
             | b':'
-    )
-}
-
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
-    let mut depth = 0usize;
-    while i < bytes.len() {
-        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            depth += 1;
-            i += 2;
-        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    bytes.len()
-}
-
-/// The index after a quoted literal or identifier opening at `i`.
-fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8, backslash_escapes: bool) -> usize {
-    i += 1;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if backslash_escapes && b == b'\\' {
-            i += 2;
-        } else if b == quote {
-            if bytes.get(i + 1) == Some(&quote) {
-                i += 2;
-            } else {
-                return i + 1;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    bytes.len()
-}
-
-/// When a dollar quote (`$$`, `$tag$`) opens at `i`, the index after its closing one.
-fn skip_dollar_quoted(sql: &str, i: usize) -> Option<usize> {
-    let bytes = sql.as_bytes();
-    let tag_start = i + 1;
-    let tag_len = bytes[tag_start..]
-        .iter()
-        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
-    if bytes[tag_start + tag_len] != b'$' || bytes.get(tag_start).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    let delimiter = &sql[i..tag_start + tag_len + 1];
-    let body = tag_start + tag_len + 1;
-    Some(
-        sql[body..]
-            .find(delimiter)
-            .map_or(sql.len(), |n| body + n + delimiter.len()),
     )
 }
 
