@@ -69,6 +69,27 @@ impl Default for Safety {
 }
 
 impl Safety {
+    /// Checks the values with PostgreSQL before anything runs, so a typo in a timeout is a
+    /// usage error rather than the failure of a migration.
+    pub async fn check(&self, client: &Client) -> Result<(), Error> {
+        let sql = format!("BEGIN; {}; ROLLBACK", self.set_local(Commit::Durable));
+        match client.batch_execute(&sql).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                match err.as_db_error() {
+                    Some(db) => Err(Error::InvalidArgument(format!(
+                        "--pg-lock-timeout {:?} or --pg-statement-timeout {:?}: {}",
+                        self.lock_timeout,
+                        self.statement_timeout,
+                        db.message()
+                    ))),
+                    None => Err(Error::database("checking the session settings", err)),
+                }
+            }
+        }
+    }
+
     fn set_local(&self, commit: Commit) -> String {
         let mut sql = format!(
             "SELECT set_config('lock_timeout', {}, true), set_config('statement_timeout', {}, true)",

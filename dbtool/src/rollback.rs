@@ -21,6 +21,7 @@ pub async fn rollback(
     } else {
         ctx.connect_locked().await?
     };
+    ctx.safety.check(&client).await?;
     let table = ctx.history_table(&client).await?;
     let applied = table.read(&client).await?.unwrap_or_default();
     plan::check_drift(&applied, &local)?;

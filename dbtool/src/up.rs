@@ -56,6 +56,7 @@ pub async fn up_with(ctx: &Context, options: UpOptions) -> Result<UpReport, Erro
     } else {
         ctx.connect_locked().await?
     };
+    ctx.safety.check(&client).await?;
     let table = ctx.history_table(&client).await?;
     let existing = table.read(&client).await?;
     let applied = existing.clone().unwrap_or_default();

@@ -88,6 +88,20 @@ async fn a_migration_that_waits_for_a_lock_gives_up_at_the_pg_lock_timeout() {
 }
 
 #[tokio::test]
+async fn a_timeout_postgresql_cannot_read_is_a_usage_error_before_anything_runs() {
+    let db = TestDb::new().await;
+    db.write("V1__t.sql", "CREATE TABLE t (a int);");
+    let out = db.run(&["up", "--pg-lock-timeout", "5 parsecs"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--pg-lock-timeout \"5 parsecs\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(db.history().await, Vec::<i32>::new());
+}
+
+#[tokio::test]
 async fn a_statement_timeout_stops_a_runaway_migration() {
     let db = TestDb::new().await;
     db.write("V1__slow.sql", "SELECT pg_sleep(5);");
