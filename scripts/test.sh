@@ -56,6 +56,10 @@ start_local_servers
 # Steps that must run before the tests (one line each, each calling its own script):
 "$root/scripts/build-base-images.sh"
 "$root/scripts/build-images.sh"
+# Kubernetes 1.20 from Debian's source package (built once, about 10 minutes on 2 cores, then
+# cached outside the repository) and the packages its cluster needs: tests/kubernetes starts
+# real single-node clusters with scripts/kube/cluster.sh.
+"$root/scripts/kube/cluster.sh" prepare
 # The same images for the other platform (linux/arm64 on an amd64 machine), from the same
 # files; tests/compose runs the cluster on them under emulation.
 other_platform=$(. "$root/scripts/platforms.sh" && for p in $supported_platforms; do

@@ -10,7 +10,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::manifest::{array, selector_matches, text, Container, Object, Role};
-use crate::project::{BINARIES, IMAGE_PREFIX, IMAGE_TAG, PUBLIC_IMAGES};
+use crate::project::{BINARIES, IMAGE_PREFIX, IMAGE_TAG, LOCAL_BASE_IMAGES, PUBLIC_IMAGES};
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -126,6 +126,14 @@ fn check_image(findings: &mut Findings, object: &Object, container: &Container) 
         Some((r, t)) if !t.contains('/') => (r, Some(t)),
         _ => (image, None),
     };
+    if LOCAL_BASE_IMAGES.contains(&image) {
+        if text(container.value, "/imagePullPolicy") != "IfNotPresent" {
+            add(format!(
+                "{image}: a locally built image needs imagePullPolicy: IfNotPresent (no registry has it)"
+            ));
+        }
+        return;
+    }
     if let Some(binary) = project_binary(image) {
         if !BINARIES.contains(&binary) {
             add(format!(

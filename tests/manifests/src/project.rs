@@ -24,6 +24,14 @@ pub const BINARIES: &[&str] = &[
 /// The public images the manifests may use (each must name a tag, and not `latest`).
 pub const PUBLIC_IMAGES: &[&str] = &["postgres", "redis", "fluent/fluent-bit", "busybox"];
 
+/// The local stand-ins for public images that `scripts/build-base-images.sh` builds from
+/// Debian packages on a machine without a registry, which `k8s/app/offline` names (a test
+/// checks them against the script's `--print-env`).
+pub const LOCAL_BASE_IMAGES: &[&str] = &[
+    "docker-cluster-rust/postgres:15-bookworm",
+    "docker-cluster-rust/redis:7-bookworm",
+];
+
 /// The design's port table (../shared/DESIGN.md, "Services"), used for a service whose
 /// crate does not exist yet; once it does, its `DEFAULT_PORT` constant is the truth and the
 /// two must agree. echo has no default: its port is a command-line argument.

@@ -78,8 +78,13 @@ pub fn units(dir: &Path) -> Result<Vec<Unit>, RenderError> {
             }
             let yaml = kustomize(folder)?;
             let objects = manifest::parse_documents(&name, &yaml)?;
+            // A base is only part of something, unless it is complete on its own (it
+            // brings its own Namespace): app/dev is applied as it is, and app/offline only
+            // renames its images.
+            let deployable =
+                !bases.contains(folder) || objects.iter().any(|o| o.kind() == "Namespace");
             units.push(Unit {
-                deployable: !bases.contains(folder),
+                deployable,
                 name,
                 kind: UnitKind::Kustomization,
                 yaml,

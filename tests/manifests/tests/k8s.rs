@@ -35,12 +35,63 @@ fn every_step_of_the_tutorial_is_there() {
         "logging/sidecar",
         "app/base",
         "app/dev",
+        "app/offline",
     ] {
         assert!(names.contains(&expected), "no unit {expected} in {names:?}");
     }
-    let dev = units.iter().find(|u| u.name == "app/dev").unwrap();
-    let base = units.iter().find(|u| u.name == "app/base").unwrap();
-    assert!(dev.deployable && !base.deployable);
+    let unit = |name: &str| units.iter().find(|u| u.name == name).unwrap();
+    assert!(unit("app/dev").deployable && unit("app/offline").deployable);
+    assert!(!unit("app/base").deployable);
+}
+
+/// The images `scripts/build-base-images.sh --print-env` names, by variable.
+fn base_images() -> BTreeMap<String, String> {
+    let output = std::process::Command::new(repo_root().join("scripts/build-base-images.sh"))
+        .arg("--print-env")
+        .output()
+        .expect("scripts/build-base-images.sh runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_offline_overlay_is_the_dev_overlay_with_the_local_base_images() {
+    let (_temp, units) = units();
+    let unit = |name: &str| units.iter().find(|u| u.name == name).unwrap();
+    let (dev, offline) = (unit("app/dev"), unit("app/offline"));
+    let base = base_images();
+    assert_eq!(
+        project::LOCAL_BASE_IMAGES,
+        [&base["POSTGRES_IMAGE"], &base["REDIS_IMAGE"]],
+        "the local base images are the ones scripts/build-base-images.sh builds"
+    );
+    let local = |image: &str| match image.split(':').next() {
+        Some("postgres") => base["POSTGRES_IMAGE"].clone(),
+        Some("redis") => base["REDIS_IMAGE"].clone(),
+        _ => image.to_owned(),
+    };
+    // The same objects, field for field, but for the data stores' image names.
+    assert_eq!(dev.objects.len(), offline.objects.len());
+    for (a, b) in dev.objects.iter().zip(&offline.objects) {
+        let mut expected = a.value.clone();
+        for path in ["initContainers", "containers"] {
+            let pointer = format!("/spec/template/spec/{path}");
+            if let Some(list) = expected
+                .pointer_mut(&pointer)
+                .and_then(|v| v.as_array_mut())
+            {
+                for container in list {
+                    let image = container["image"].as_str().unwrap_or("").to_owned();
+                    container["image"] = local(&image).into();
+                }
+            }
+        }
+        assert_eq!(expected, b.value, "{} differs beyond its images", a.id());
+    }
 }
 
 #[test]
