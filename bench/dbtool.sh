@@ -24,4 +24,4 @@ if [ "${1:-}" = --tls ]; then
 fi
 trap stop_local_servers EXIT INT TERM
 start_local_servers
-BENCH_DATABASE_URL=$TEST_DATABASE_URL$query DBTOOL=$PWD/target/release/dbtool python3 bench/dbtool.py "$@"
+BENCH_DATABASE_URL=$TEST_DATABASE_URL$query DBTOOL=${CARGO_TARGET_DIR:-$PWD/target}/release/dbtool python3 bench/dbtool.py "$@"
