@@ -5,15 +5,28 @@
 #
 #   ./scripts/test.sh            everything
 #   ./scripts/test.sh -E 'package(dbtool)'   extra arguments go to cargo nextest
+#   ./scripts/test.sh --rust-only -E 'package(dbtool)'
+#                                the inner loop: no image builds or other steps before the
+#                                tests (tests that need images or dbtool.exe fail; pick
+#                                crates that do not)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+rust_only=false
+if [ "${1:-}" = --rust-only ]; then
+    rust_only=true
+    shift
+fi
 
 # Debian packages the suite needs, by the command or file that shows each is present.
 need_packages=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_packages+=(postgresql-15)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
 command -v shellcheck >/dev/null || need_packages+=(shellcheck)
+# openssl: the TLS tests make their own CA and certificates with it.
+command -v openssl >/dev/null || need_packages+=(openssl)
+# docker-compose 1.29: tests/compose runs the steps where it differs from Compose v2 with it.
+command -v docker-compose >/dev/null || need_packages+=(docker-compose)
 # /usr/bin/kill: the services' tests freeze and thaw a redis-server (SIGSTOP, SIGCONT).
 [ -x /usr/bin/kill ] || [ -x /bin/kill ] || need_packages+=(procps)
 # The web app's browser test drives a headless Chromium through chromedriver.
@@ -41,6 +54,10 @@ python3 -c 'import kubernetes_validate' 2>/dev/null ||
 command -v check-jsonschema >/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
         check-jsonschema==0.39.0
+# Compose v2 (docker compose) as a Docker CLI plugin in a private DOCKER_CONFIG folder, which
+# tests/compose uses for its v2 runs; ~/.docker and docker-compose 1.29 stay as they are.
+COMPOSE_V2_DOCKER_CONFIG=$("$root/scripts/compose-v2.sh")
+export COMPOSE_V2_DOCKER_CONFIG
 
 # shellcheck source=scripts/local-servers.sh
 . "$root/scripts/local-servers.sh"
@@ -53,6 +70,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 start_local_servers
 
+if [ "$rust_only" = false ]; then
 # Steps that must run before the tests (one line each, each calling its own script):
 "$root/scripts/build-base-images.sh"
 "$root/scripts/build-images.sh"
@@ -67,7 +85,12 @@ other_platform=$(. "$root/scripts/platforms.sh" && for p in $supported_platforms
 done)
 "$root/scripts/build-base-images.sh" --platform "$other_platform"
 "$root/scripts/build-images.sh" --platform "$other_platform"
+# dbtool.exe, cross-built, and a private Wine prefix: tests/portability runs it under Wine.
+windows_env=$("$root/scripts/windows-dbtool.sh")
+eval "$windows_env"
+export DBTOOL_WINDOWS_EXE WINEPREFIX
 # (end of steps before the tests)
+fi
 
 echo "== cargo nextest" >&2
 if cargo nextest --version >/dev/null 2>&1; then
