@@ -107,15 +107,31 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Puts the session back as it was after connecting, keeping dbtool's own setting.
-const RESET_SESSION: &str = "RESET ALL; SELECT set_config(name, '1s', false) FROM pg_settings \
-     WHERE name = 'client_connection_check_interval'";
+/// How to put the session back as it was after connecting, after each script: `RESET ALL`,
+/// then dbtool's own setting where the server has it (PostgreSQL 14 and later). Asked once
+/// per run; a query of `pg_settings` after every script would cost a millisecond each.
+pub async fn reset_sql(client: &Client) -> Result<&'static str, Error> {
+    let row = client
+        .query_one(
+            "SELECT current_setting('server_version_num')::int >= 140000",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::database("reading the server version", e))?;
+    Ok(if row.get::<_, bool>(0) {
+        "RESET ALL; SET client_connection_check_interval = '1s'"
+    } else {
+        "RESET ALL"
+    })
+}
 
 /// One script to run: its label for messages, where it is, and its text (without BOM).
 pub struct Job<'a> {
     pub label: &'a str,
     pub script: &'a Script,
     pub sql: &'a str,
+    /// What puts the session back afterwards ([`reset_sql`]).
+    pub reset: &'a str,
 }
 
 /// Runs `job` and then `bookkeeping` (the history insert or delete) as one unit.
@@ -137,7 +153,7 @@ pub async fn run(
     if job.script.no_transaction {
         run_statements(client, job, bookkeeping).await?;
         client
-            .batch_execute(RESET_SESSION)
+            .batch_execute(job.reset)
             .await
             .map_err(|e| Error::database("resetting the session", e))
     } else {
@@ -270,7 +286,7 @@ async fn run_in_transaction(
     pipeline.send(Origin::Bookkeeping, bookkeeping).await;
     // COMMIT of a failed transaction answers ROLLBACK: nothing of it stays.
     pipeline.send(Origin::Setup, "COMMIT").await;
-    pipeline.send(Origin::Setup, RESET_SESSION).await;
+    pipeline.send(Origin::Setup, job.reset).await;
     match pipeline.finish().await {
         Ok(()) => Ok(()),
         Err((origin, err)) => Err(failure(job, origin, err, false)),

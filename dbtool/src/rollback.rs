@@ -37,6 +37,7 @@ pub async fn rollback(
             chosen.len()
         );
     }
+    let reset = execute::reset_sql(&client).await?;
     let mut undone = Vec::new();
     let last_version = chosen.last().map(|m| m.version);
     for migration in chosen {
@@ -68,6 +69,7 @@ pub async fn rollback(
                 label: &label,
                 script: down,
                 sql: &sql,
+                reset,
             };
             if let Err(err) = execute::run(&client, &job, &delete, commit, &ctx.safety).await {
                 if !undone.is_empty() {

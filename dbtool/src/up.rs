@@ -83,6 +83,7 @@ pub async fn up_with(ctx: &Context, options: UpOptions) -> Result<UpReport, Erro
         table.create(&client).await?;
     }
 
+    let reset = execute::reset_sql(&client).await?;
     let mut applied_now = Vec::new();
     for (index, migration) in pending.iter().enumerate() {
         let commit = if index + 1 == pending.len() {
@@ -97,7 +98,7 @@ pub async fn up_with(ctx: &Context, options: UpOptions) -> Result<UpReport, Erro
             ));
         }
         let step = Instant::now();
-        if let Err(err) = apply_one(&client, &table, migration, commit, ctx).await {
+        if let Err(err) = apply_one(&client, &table, migration, commit, ctx, reset).await {
             if !applied_now.is_empty() {
                 // What was applied before the failure must outlive a server crash too.
                 execute::flush(&client).await?;
@@ -134,6 +135,7 @@ async fn apply_one(
     migration: &LocalMigration,
     commit: Commit,
     ctx: &Context,
+    reset: &str,
 ) -> Result<(), Error> {
     let raw = std::fs::read_to_string(&migration.up.path).map_err(|source| Error::Unreadable {
         path: migration.up.path.clone(),
@@ -158,6 +160,7 @@ async fn apply_one(
         label: &label,
         script: &migration.up,
         sql,
+        reset,
     };
     execute::run(client, &job, &insert, commit, &ctx.safety).await
 }
