@@ -92,12 +92,12 @@ impl Safety {
 
     fn set_local(&self, commit: Commit) -> String {
         let mut sql = format!(
-            "SELECT set_config('lock_timeout', {}, true), set_config('statement_timeout', {}, true)",
+            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
             literal(&self.lock_timeout),
             literal(&self.statement_timeout)
         );
         if commit == Commit::Deferred {
-            sql.push_str(", set_config('synchronous_commit', 'off', true)");
+            sql.push_str("; SET LOCAL synchronous_commit = off");
         }
         sql
     }
@@ -255,9 +255,12 @@ async fn run_in_transaction(
     safety: &Safety,
 ) -> Result<(), Error> {
     let mut pipeline = Pipeline::new(client);
-    pipeline.send(Origin::Setup, "BEGIN").await;
+    // Few messages per migration: the server answers each with its own round of work.
     pipeline
-        .send(Origin::Setup, &safety.set_local(commit))
+        .send(
+            Origin::Setup,
+            &format!("BEGIN; {}", safety.set_local(commit)),
+        )
         .await;
     for statement in statements::iter(job.sql) {
         if pipeline.failed() {
@@ -285,8 +288,9 @@ async fn run_in_transaction(
     }
     pipeline.send(Origin::Bookkeeping, bookkeeping).await;
     // COMMIT of a failed transaction answers ROLLBACK: nothing of it stays.
-    pipeline.send(Origin::Setup, "COMMIT").await;
-    pipeline.send(Origin::Setup, job.reset).await;
+    pipeline
+        .send(Origin::Setup, &format!("COMMIT; {}", job.reset))
+        .await;
     match pipeline.finish().await {
         Ok(()) => Ok(()),
         Err((origin, err)) => Err(failure(job, origin, err, false)),
