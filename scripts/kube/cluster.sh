@@ -232,6 +232,14 @@ stop_cluster() {
     if [ -e "/run/netns/$netns" ]; then
         ip netns delete "$netns" || kube_log "warning: could not delete network namespace $netns"
     fi
+    # /run/netns as it was, once no namespace is left in it.
+    if [ -f "$state/made-run-netns" ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+        if grep -qx mount "$state/made-run-netns" && mountpoint -q /run/netns; then
+            umount /run/netns || kube_log "warning: could not unmount /run/netns"
+        fi
+        if grep -qx dir "$state/made-run-netns"; then rmdir /run/netns 2>/dev/null || true; fi
+        rm -f "$state/made-run-netns"
+    fi
     # Nothing of the node's is mounted on the host (its mounts lived in its own mount
     # namespace, gone with its last process); this catches anything that was.
     local mounts
@@ -240,7 +248,7 @@ stop_cluster() {
         kube_log "unmounting leftovers: $mounts"
         echo "$mounts" | xargs -r -n1 umount -l
     fi
-    rm -f "$state/pids/"* 2>/dev/null || true
+    rm -f "$state/pids/"* "$state/cluster.env" 2>/dev/null || true
 }
 
 # ---- start -----------------------------------------------------------------------------
@@ -406,8 +414,16 @@ start_cluster() {
         kube_die "a cluster named $name exists (network namespace $netns or $state): $0 stop --name $name${state:+ --state $state} first"
     fi
     [ ${#state} -le 80 ] || kube_die "--state path too long for the node's sockets (at most 80 characters): $state"
+    # A stopped cluster's folder is cleared (each start is a new cluster); any other
+    # folder must be empty or new.
+    if [ -f "$state/.docker-cluster-rust-kube" ]; then
+        find "$state" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+    elif [ -d "$state" ] && [ -n "$(ls -A "$state")" ]; then
+        kube_die "--state $state is not empty and is not a stopped cluster's folder"
+    fi
     mkdir -p "$state"
     state=$(cd "$state" && pwd)
+    touch "$state/.docker-cluster-rust-kube"
     mkdir -p "$state/pids" "$state/log" "$state/dns" "$state/etcd" "$state/cni/net.d" \
         "$state/cni/cache" "$state/cni/ipam" "$state/kubelet" "$state/volumes"
     chmod 755 "$state"
@@ -426,6 +442,9 @@ EOF
     local started=$SECONDS
     # The network: a namespace with loopback, one veth pair whose first end holds the
     # node's address, and a default route into it so components that look for one find it.
+    # `ip netns add` mounts /run/netns the first time; stop undoes that if it was us.
+    [ -d /run/netns ] || echo dir >"$state/made-run-netns"
+    mountpoint -q /run/netns 2>/dev/null || echo mount >>"$state/made-run-netns"
     ip netns add "$netns"
     in_net ip link set lo up
     in_net ip link add node0 type veth peer name node0-peer
@@ -556,6 +575,7 @@ EOF
     local node_started=$SECONDS
     # DevicePlugins=false: the device manager's folder is fixed (/var/lib/kubelet/
     # device-plugins, whatever --root-dir says), and the host's /var/lib stays untouched.
+    # A node status check every 4 s instead of 10 s: the node turns Ready sooner.
     spawn kubelet kubelet "$bin/kubelet" \
         --kubeconfig="$state/kubelet.kubeconfig" --hostname-override="$node_name" \
         --node-ip="$node_ip" --address="$node_ip" --port=10250 --read-only-port=0 \
@@ -573,7 +593,7 @@ EOF
         --cgroup-driver=cgroupfs --cgroup-root="$cgroup_root" --cgroups-per-qos=true \
         --fail-swap-on=false --image-gc-high-threshold=100 --image-gc-low-threshold=99 \
         --eviction-hard='memory.available<100Mi,nodefs.available<1%,imagefs.available<1%' \
-        --serialize-image-pulls=false \
+        --serialize-image-pulls=false --node-status-update-frequency=4s \
         --feature-gates=TTLAfterFinished=true,DevicePlugins=false
     wait_for "node $node_name to register" 60 kubelet kubectl_admin get node "$node_name"
     wait_for "node $node_name to be Ready" 120 kubelet kubectl_admin wait --for=condition=Ready \

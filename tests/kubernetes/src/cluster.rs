@@ -54,6 +54,7 @@ const HOST_PATHS: &[&str] = &[
     "/opt/cni",
     "/etc/kubernetes",
     "/run/containerd",
+    "/run/netns",
 ];
 
 const HOST_SYSCTLS: &[&str] = &[
@@ -71,7 +72,7 @@ const HOST_SYSCTLS: &[&str] = &[
 
 impl HostState {
     fn take(name: &str, state: &Path) -> Self {
-        let paths = HOST_PATHS
+        let mut paths: Vec<(String, bool)> = HOST_PATHS
             .iter()
             .map(|p| ((*p).to_owned(), Path::new(p).exists()))
             .collect();
@@ -95,6 +96,10 @@ impl HostState {
                 leftovers.push(format!("mount {line}"));
             }
         }
+        // `ip netns add` mounts /run/netns; it must be as it was.
+        let run_netns = mountinfo
+            .lines()
+            .any(|line| line.split(' ').nth(4) == Some("/run/netns"));
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
@@ -115,6 +120,7 @@ impl HostState {
                 leftovers.push(format!("cgroup {}", dir.display()));
             }
         }
+        paths.push(("/run/netns (a mount point)".into(), run_netns));
         Self {
             paths,
             sysctls,

@@ -214,3 +214,36 @@ pub fn workloads_ready(cluster: &Cluster, namespace: &str, within: Duration) -> 
         },
     )
 }
+
+/// Waits until Service `service` of `namespace` has `count` ready endpoint addresses (the
+/// Pods are Ready, and the endpoints controller has caught up; kube-proxy follows).
+pub fn endpoints_ready(
+    cluster: &Cluster,
+    namespace: &str,
+    service: &str,
+    count: usize,
+    within: Duration,
+) -> Result<(), String> {
+    until(
+        cluster,
+        &format!("{count} ready endpoints of Service {service} in {namespace}"),
+        within,
+        namespace,
+        None,
+        || {
+            let output =
+                cluster.kubectl(&["get", "endpoints", service, "-n", namespace, "-o", "json"]);
+            if !output.status.success() {
+                return Ok(false);
+            }
+            let value: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+            let ready: usize = value["subsets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| s["addresses"].as_array().map_or(0, Vec::len))
+                .sum();
+            Ok(ready == count)
+        },
+    )
+}

@@ -134,6 +134,8 @@ fn deployment1401_keeps_answering_while_a_pod_is_replaced(cluster: &Cluster) {
     let pods =
         wait::pods_ready(cluster, "default", selector, 3, READY).unwrap_or_else(|e| panic!("{e}"));
     cluster.kubectl_ok(&["rollout", "status", "deployment/hello1401", "--timeout=60s"]);
+    wait::endpoints_ready(cluster, "default", "hello1401", 3, READY)
+        .unwrap_or_else(|e| panic!("{e}"));
     let url = format!("{}/", cluster.node_url(31401));
     let body = cluster.in_net(|| http::get_text(&url, SECONDS(30)));
     assert_eq!(body.trim(), "hello world", "node port 31401");
@@ -219,11 +221,15 @@ fn cluster1_spreads_requests_over_three_echo_replicas(cluster: &Cluster) {
     let mut pods = wait::pods_ready(cluster, "default", "app.kubernetes.io/name=echo", 3, READY)
         .unwrap_or_else(|e| panic!("{e}"));
     pods.sort();
+    wait::endpoints_ready(cluster, "default", "echo", 3, READY).unwrap_or_else(|e| panic!("{e}"));
     let url = format!("{}/", cluster.node_url(31402));
+    // kube-proxy applies the endpoints a moment after the API has them: ask for up to a
+    // minute until every replica has answered.
     let seen = cluster.in_net(|| {
         let client = http::client();
         let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..200 {
+        let deadline = Instant::now() + SECONDS(60);
+        while Instant::now() < deadline {
             let body = client
                 .get(&url)
                 .send()
@@ -234,6 +240,7 @@ fn cluster1_spreads_requests_over_three_echo_replicas(cluster: &Cluster) {
             if seen.len() == pods.len() {
                 break;
             }
+            sleep(Duration::from_millis(20));
         }
         seen
     });
