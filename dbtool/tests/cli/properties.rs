@@ -89,7 +89,9 @@ proptest! {
             Ok(found) => {
                 for m in &found {
                     prop_assert!(names.iter().any(|n| m.up.path.ends_with(n)));
-                    prop_assert_eq!(m.up.refusal.is_some(), body.starts_with("BEGIN"));
+                    if body.starts_with("BEGIN") {
+                        prop_assert!(m.up.refusal.is_some());
+                    }
                 }
                 // Every up script in the folder is a migration: nothing is skipped silently.
                 for name in names.iter().filter(|n| !n.starts_with('.')) {

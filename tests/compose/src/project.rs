@@ -243,15 +243,33 @@ impl Project {
     /// The ids of the project's containers (all of them, running or not) of `service`, or
     /// of every service when `None`; `files` as for `-f` (empty: the default file).
     pub fn containers(&self, files: &[&str], service: Option<&str>) -> Vec<String> {
-        let mut args: Vec<&str> = files.iter().flat_map(|f| ["-f", f]).collect();
-        args.extend(["ps", "-a", "-q"]);
-        args.extend(service);
-        self.compose(&args)
-            .lines()
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect()
+        // `ps` fails with "No such container" when a container it listed is removed before
+        // it inspects it (Compose v2 while `watch` or `up` replaces one): ask again.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut args: Vec<&str> = files.iter().flat_map(|f| ["-f", f]).collect();
+            args.extend(["ps", "-a", "-q"]);
+            args.extend(service);
+            let output = self
+                .compose_command(&args)
+                .output()
+                .expect("compose ps runs");
+            let text = if output.status.success() {
+                String::from_utf8_lossy(&output.stdout).into_owned()
+            } else if Instant::now() > deadline {
+                // Fails with compose's own message.
+                stdout(run(&mut self.compose_command(&args)))
+            } else {
+                std::thread::sleep(Duration::from_millis(300));
+                continue;
+            };
+            return text
+                .lines()
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
     }
 
     /// `up -d` of `files` (empty: the default file) that returns once every service is
