@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mixed load through compose/app: brings the whole cluster up under a project name of its
-# own, drives web's pages and catalog's API at a fixed rate with bench/load (cluster-load),
+# own, drives web's pages and catalog's API at a fixed rate with bench/cluster-load,
 # prints requests/s and p50/p99 latency per endpoint, and tears the project down (with its
 # volumes) even on failure. Target: 500 requests/s mixed, p99 under 50 ms.
 #

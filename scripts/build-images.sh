@@ -134,6 +134,7 @@ out=$target_dir/$target/release
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 created=$(git log -1 --format=%cI 2>/dev/null || echo unknown)
 
+inputs_label=io.github.docker-cluster-rust.image-inputs
 for binary in "${wanted[@]}"; do
     read -r _ kind port description <<<"$(awk -v b="$binary" '$1 == b' <<<"$images")"
     # A binary that needs a loader or shared libraries would fail in the libc-free image.
@@ -158,7 +159,20 @@ for binary in "${wanted[@]}"; do
     if [ "$kind" = service ]; then args+=(--build-arg "PORT=$port"); fi
     started=$SECONDS
     image=docker-cluster-rust/$binary:dev$suffix
-    docker_build --quiet --platform "$platform" -f docker/Dockerfile "${args[@]}" -t "$image" "$context" >/dev/null
+    # Everything the image is made of: when none of it changed, the image is kept as it is
+    # and the engine is not asked to build at all.
+    inputs=$({
+        printf '%s\n' "$platform" "${args[@]}"
+        if [ -n "$runtime_image" ]; then docker image inspect --format '{{.Id}}' "$runtime_image"; fi
+        cat docker/Dockerfile
+        (cd "$context" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+    } | sha256sum | cut -c1-16)
+    if [ "$(docker image inspect --format "{{ index .Config.Labels \"$inputs_label\" }}" "$image" 2>/dev/null)" = "$inputs" ]; then
+        log "$image is up to date"
+        continue
+    fi
+    docker_build --quiet --platform "$platform" -f docker/Dockerfile "${args[@]}" \
+        --label "$inputs_label=$inputs" -t "$image" "$context" >/dev/null
     size=$(docker image inspect --format '{{.Size}}' "$image")
     log "$image  $((size / 1024)) KiB  ($((SECONDS - started)) s)"
 done

@@ -67,6 +67,10 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
+if [ "$rust_only" = false ]; then
+    echo "== cargo clippy for macOS (dbtool)" >&2
+    "$root/scripts/lint-macos.sh"
+fi
 
 start_local_servers
 
@@ -74,6 +78,9 @@ if [ "$rust_only" = false ]; then
 # Steps that must run before the tests (one line each, each calling its own script):
 "$root/scripts/build-base-images.sh"
 "$root/scripts/build-images.sh"
+# The stand-in for the official Rust image (Debian packages and this machine's toolchain):
+# tests/compose builds the images through docker/Dockerfile's default build stage with it.
+"$root/scripts/build-rust-image.sh"
 # Kubernetes 1.20 from Debian's source package (built once, about 10 minutes on 2 cores, then
 # cached outside the repository) and the packages its cluster needs: tests/kubernetes starts
 # real single-node clusters with scripts/kube/cluster.sh.

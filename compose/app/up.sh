@@ -63,9 +63,22 @@ fi
 
 if docker compose version >/dev/null 2>&1; then
     set -- docker compose
-else
+elif command -v docker-compose >/dev/null 2>&1; then
     set -- docker-compose
+else
+    echo "error: no Docker Compose here: install Docker Desktop (it includes it) or Docker's docker-compose-plugin package" >&2
+    exit 1
 fi
+# A build image named by a variable must exist or be pullable; say so in one line rather
+# than in BuildKit's pull error.
+for variable in RUST_IMAGE RUNTIME_IMAGE; do
+    eval "image=\${$variable:-}"
+    if [ -n "$image" ] && ! docker image inspect "$image" >/dev/null 2>&1 &&
+        ! docker manifest inspect "$image" >/dev/null 2>&1; then
+        echo "error: $variable=$image is neither a local image nor pullable: build it (scripts/build-rust-image.sh, scripts/build-base-images.sh) or unset $variable" >&2
+        exit 1
+    fi
+done
 cd "$here"
 "$@" up -d
 

@@ -75,6 +75,8 @@ case $name in
 *[!a-z0-9-]* | "" | ???????????*) kube_die "--name: 1 to 10 characters of a-z, 0-9 and -" ;;
 esac
 [ -n "$state" ] || state=/var/tmp/docker-cluster-rust-kube/$name
+# An absolute path: pids, mounts and logs are matched against it.
+if [ -d "$state" ]; then state=$(cd "$state" && pwd); fi
 
 if [ "$(id -u)" != 0 ]; then
     exec sudo --preserve-env=KUBE_CLUSTER_NAME,KUBE_CACHE_DIR,XDG_CACHE_HOME,DEBIAN_MIRROR,KUBE_DEBIAN_SUITE \

@@ -1,4 +1,4 @@
-//! The stream consumer: reads `catalog.events` through a consumer group, stores each batch in
+//! The stream consumer: reads the events stream (`cluster_events::STREAM`) through a consumer group, stores each batch in
 //! one transaction (an event already stored is skipped), and acknowledges the batch only after
 //! the commit. Delivery is therefore at least once and storage exactly once.
 //!
@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use cluster_events::Event;
 use deadpool_postgres::Pool;
 use redis::aio::MultiplexedConnection;
 use redis::streams::{
@@ -20,7 +21,6 @@ use redis::{AsyncCommands, RedisResult};
 use service_common::redis::Redis;
 use tokio::sync::watch;
 
-use crate::event::Event;
 use crate::store::{self, StoreError};
 
 /// Entries read per call.
@@ -44,7 +44,7 @@ pub struct Consumer {
 
 #[derive(Debug, thiserror::Error)]
 enum ConsumeError {
-    #[error("redis: {0}")]
+    #[error("redis")]
     Redis(#[from] redis::RedisError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -65,7 +65,11 @@ impl Consumer {
                 Err(err) => {
                     // Logged once per outage, not once per retry.
                     if !failing {
-                        tracing::warn!(error = %err, "event consumer paused; retrying");
+                        let err = anyhow::Error::from(err);
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            "event consumer paused; retrying"
+                        );
                         failing = true;
                     }
                 }

@@ -5,11 +5,11 @@
 pub mod config;
 pub mod consumer;
 pub mod error;
-pub mod event;
+pub mod metrics;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod store;
 
 pub use config::Config;
-pub use startup::{Application, EVENTS_STREAM};
+pub use startup::{build, Application, EVENTS_STREAM};

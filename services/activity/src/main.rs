@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use activity::{Application, Config};
+use activity::Config;
 use service_common::{telemetry, Env};
 
 #[tokio::main]
@@ -15,6 +15,6 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let config = Config::from_env(&Env::process())?;
     telemetry::init(config.log_format);
-    let app = Application::build(config).await?;
+    let app = activity::build(config).await?;
     app.run_until_stopped().await
 }

@@ -1,11 +1,11 @@
-//! The `events` table: storing each event once, the feed, and the counts.
+//! The `events` table: storing each event once, the feed, and the counts. Errors are
+//! [`StoreError`]; what they mean for an HTTP client is decided in `error`.
 
 use std::collections::BTreeMap;
 
+use cluster_events::{Event, Kind, UnknownKind};
 use deadpool_postgres::Pool;
 use serde::Serialize;
-
-use crate::event::Event;
 
 /// Stores `events` in one transaction; an event whose id is already stored is skipped, so a
 /// redelivered event changes nothing. Returns how many were new.
@@ -26,7 +26,7 @@ pub async fn insert(pool: &Pool, events: &[Event]) -> Result<u64, StoreError> {
                 &statement,
                 &[
                     &event.event_id,
-                    &event.kind,
+                    &event.kind.as_str(),
                     &event.name,
                     &event.description,
                     &event.occurred_at,
@@ -48,16 +48,17 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Event>, StoreError> {
         )
         .await?;
     let rows = client.query(&statement, &[&limit]).await?;
-    Ok(rows
-        .iter()
-        .map(|row| Event {
-            event_id: row.get("event_id"),
-            kind: row.get("kind"),
-            name: row.get("name"),
-            description: row.get("description"),
-            occurred_at: row.get("occurred_at"),
+    rows.iter()
+        .map(|row| {
+            Ok(Event {
+                event_id: row.get("event_id"),
+                kind: row.get::<_, &str>("kind").parse()?,
+                name: row.get("name"),
+                description: row.get("description"),
+                occurred_at: row.get("occurred_at"),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The body of `GET /stats`.
@@ -74,9 +75,9 @@ pub async fn stats(pool: &Pool) -> Result<Stats, StoreError> {
     let rows = client
         .query("SELECT kind, count(*) FROM events GROUP BY kind", &[])
         .await?;
-    let mut counts: BTreeMap<String, i64> = ["created", "updated", "deleted"]
+    let mut counts: BTreeMap<String, i64> = Kind::ALL
         .into_iter()
-        .map(|kind| (kind.to_owned(), 0))
+        .map(|kind| (kind.as_str().to_owned(), 0))
         .collect();
     for row in &rows {
         counts.insert(row.get(0), row.get(1));
@@ -87,11 +88,15 @@ pub async fn stats(pool: &Pool) -> Result<Stats, StoreError> {
     })
 }
 
-/// A failed database call.
+/// A failed database call, or a stored row that is not an event. Whether it means the
+/// database is unavailable is `service_common::postgres::is_unavailable`'s to say.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database unavailable: {0}")]
-    Pool(#[from] deadpool_postgres::PoolError),
-    #[error("database: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    /// A row the table's CHECK should have kept out.
+    #[error("a stored event is malformed")]
+    Malformed(#[from] UnknownKind),
+    #[error("no database connection")]
+    Connection(#[from] deadpool_postgres::PoolError),
+    #[error("database query failed")]
+    Query(#[from] tokio_postgres::Error),
 }

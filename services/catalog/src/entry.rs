@@ -9,6 +9,9 @@ pub const NAME_MAX: usize = 64;
 /// Longest description, in characters (Unicode scalar values, not bytes).
 pub const DESCRIPTION_MAX: usize = 4096;
 
+/// What the body that writes an entry (`PUT /info/{name}`) must look like, for error messages.
+pub const BODY_SHAPE: &str = "the body must be {\"description\": \"...\"}";
+
 /// An entry's name: 1 to 64 characters of `A-Z a-z 0-9 _ . -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name(String);

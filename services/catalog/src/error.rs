@@ -1,13 +1,15 @@
 //! The one error type of the HTTP API. Every error answers `{"error": "..."}` with its status;
 //! client errors say what was wrong, anything unexpected becomes an opaque 500 whose cause is
-//! logged once and never sent (no database error text reaches a client).
+//! logged once and never sent (no database error text reaches a client). The store's errors
+//! become 503 or 500 here, by the shared rule for an unavailable database ([`ServerError`]).
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use deadpool_postgres::PoolError;
-use serde_json::json;
+use service_common::data_service::{error_response, ServerError};
+
+use crate::entry::BODY_SHAPE;
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,12 +35,9 @@ pub enum ApiError {
     /// 422: well-formed JSON whose values break a rule.
     #[error("{0}")]
     Unprocessable(String),
-    /// 503: the database cannot be reached.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    /// 500: anything else; the cause is logged, not sent.
-    #[error("internal error")]
-    Internal(#[source] anyhow::Error),
+    /// 503 (the database cannot be reached) or 500 (anything else; logged, not sent).
+    #[error(transparent)]
+    Server(#[from] ServerError),
 }
 
 impl ApiError {
@@ -51,52 +50,23 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Server(err) => err.status(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            Self::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "request failed")
-            }
-            Self::Unavailable(cause) => {
-                tracing::warn!(error = format!("{cause:#}"), "database unavailable")
-            }
-            _ => {}
-        }
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
-    }
-}
-
-impl From<PoolError> for ApiError {
-    fn from(err: PoolError) -> Self {
-        if service_common::postgres::is_unavailable(&err) {
-            Self::Unavailable(err.into())
-        } else {
-            Self::Internal(err.into())
+        match self {
+            Self::Server(err) => err.into_response(),
+            other => error_response(other.status(), &other.to_string()),
         }
     }
 }
 
-impl From<tokio_postgres::Error> for ApiError {
-    fn from(err: tokio_postgres::Error) -> Self {
-        // A connection that died mid-request, or a server shutting down or starting up (the
-        // database restarting), is unavailability, not a bug.
-        let transport = err.is_closed()
-            || std::error::Error::source(&err).is_some_and(|s| s.is::<std::io::Error>());
-        let server_going = err.code().is_some_and(|code| {
-            let code = code.code();
-            code.starts_with("08") || code.starts_with("57P")
-        });
-        if transport || server_going {
-            Self::Unavailable(err.into())
-        } else {
-            Self::Internal(err.into())
-        }
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::Server(ServerError::from_store(err))
     }
 }
 
@@ -104,11 +74,9 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            JsonRejection::JsonDataError(err) => Self::Unprocessable(format!(
-                "{}: {}",
-                crate::routes::info::BODY_SHAPE,
-                inner_text(&err)
-            )),
+            JsonRejection::JsonDataError(err) => {
+                Self::Unprocessable(format!("{BODY_SHAPE}: {}", inner_text(&err)))
+            }
             JsonRejection::JsonSyntaxError(err) => {
                 Self::BadRequest(format!("the body is not valid JSON: {}", inner_text(&err)))
             }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod entry;
 pub mod error;
+pub mod metrics;
 pub mod outbox;
 pub mod routes;
 pub mod startup;
@@ -13,4 +14,4 @@ pub mod state;
 pub mod store;
 
 pub use config::Config;
-pub use startup::{Application, EVENTS_STREAM};
+pub use startup::{build, Application, EVENTS_STREAM};

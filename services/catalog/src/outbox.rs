@@ -8,18 +8,17 @@
 //! to store it once. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several catalog
 //! replicas can publish side by side.
 //!
-//! Each stream entry has the fields `event_id` (UUID), `kind` (`created`, `updated` or
-//! `deleted`), `name`, `occurred_at` (RFC 3339) and, except for `deleted`, `description`.
+//! The entries' fields are the event contract's (`cluster_events`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use cluster_events::{EncodeError, Event, Kind, UnknownKind};
 use deadpool_postgres::Pool;
 use redis::streams::StreamMaxlen;
 use service_common::redis::Redis;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use tokio::sync::{watch, Notify};
+use tokio_postgres::Row;
 
 use crate::cache::Cache;
 
@@ -55,6 +54,27 @@ enum PublishError {
     RedisDown,
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+}
+
+/// Why an outbox row cannot be published.
+#[derive(Debug, thiserror::Error)]
+enum BadRow {
+    #[error(transparent)]
+    Kind(#[from] UnknownKind),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// The stream entry fields of the event an outbox row holds.
+fn entry_fields(row: &Row) -> Result<Vec<(&'static str, String)>, BadRow> {
+    let event = Event {
+        event_id: row.get("event_id"),
+        kind: row.get::<_, &str>("kind").parse::<Kind>()?,
+        name: row.get("name"),
+        description: row.get("description"),
+        occurred_at: row.get("occurred_at"),
+    };
+    Ok(event.to_fields()?)
 }
 
 /// The publisher task's inputs.
@@ -119,28 +139,23 @@ impl Publisher {
         let mut ids = Vec::with_capacity(rows.len());
         for row in &rows {
             ids.push(row.get::<_, i64>("id"));
-            let occurred_at: OffsetDateTime = row.get("occurred_at");
-            let occurred_at = occurred_at
-                .format(&Rfc3339)
-                .unwrap_or_else(|_| occurred_at.to_string());
-            let name: String = row.get("name");
-            let mut fields: Vec<(&str, String)> = vec![
-                ("event_id", row.get("event_id")),
-                ("kind", row.get("kind")),
-                ("name", name.clone()),
-                ("occurred_at", occurred_at),
-            ];
-            if let Some(description) = row.get::<_, Option<String>>("description") {
-                fields.push(("description", description));
+            // The table's CHECK and `now()` make a row that cannot be written all but
+            // impossible; should one appear, it is dropped with this error instead of
+            // blocking every event behind it.
+            match entry_fields(row) {
+                Ok(fields) => {
+                    pipe.xadd_maxlen(
+                        &self.stream,
+                        StreamMaxlen::Approx(STREAM_MAX_LEN),
+                        "*",
+                        &fields,
+                    )
+                    .ignore();
+                }
+                Err(err) => tracing::error!(error = %err, "dropped an outbox event"),
             }
-            pipe.xadd_maxlen(
-                &self.stream,
-                StreamMaxlen::Approx(STREAM_MAX_LEN),
-                "*",
-                &fields,
-            )
-            .ignore();
-            pipe.del(self.cache.key(&name)).ignore();
+            pipe.del(self.cache.key(&row.get::<_, String>("name")))
+                .ignore();
         }
         let sent: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
         self.redis.observe(sent)?;

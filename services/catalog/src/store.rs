@@ -1,11 +1,22 @@
 //! The `info` and `outbox` tables: every query of the service. A change and its outbox event
 //! are written in one transaction, so an event exists exactly when its change committed.
+//! Errors are [`StoreError`]; what they mean for an HTTP client is decided in `error`.
 
+use cluster_events::Kind;
 use deadpool_postgres::Pool;
 use tokio_postgres::Row;
 
 use crate::entry::{Description, Entry, Name};
-use crate::error::ApiError;
+
+/// A failed database call. Whether it means the database is unavailable is
+/// `service_common::postgres::is_unavailable`'s to say.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database connection")]
+    Connection(#[from] deadpool_postgres::PoolError),
+    #[error("database query failed")]
+    Query(#[from] tokio_postgres::Error),
+}
 
 /// What a `PUT` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +37,7 @@ fn entry(row: &Row) -> Entry {
 }
 
 /// One entry, or `None`.
-pub async fn get(pool: &Pool, name: &Name) -> Result<Option<Entry>, ApiError> {
+pub async fn get(pool: &Pool, name: &Name) -> Result<Option<Entry>, StoreError> {
     let client = pool.get().await?;
     let statement = client
         .prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM info WHERE name = $1"))
@@ -40,7 +51,7 @@ pub async fn list(
     pool: &Pool,
     after: Option<&Name>,
     limit: i64,
-) -> Result<(Vec<Entry>, bool), ApiError> {
+) -> Result<(Vec<Entry>, bool), StoreError> {
     let client = pool.get().await?;
     // One row more than asked tells whether another page exists. Two statements rather than
     // `$1 IS NULL OR name > $1`, which would keep the planner off the primary key index.
@@ -74,7 +85,7 @@ pub async fn put(
     pool: &Pool,
     name: &Name,
     description: &Description,
-) -> Result<(Entry, Written), ApiError> {
+) -> Result<(Entry, Written), StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     // `xmax = 0` holds for a freshly inserted row and not for an updated one.
@@ -95,12 +106,12 @@ pub async fn put(
         Written::Replaced
     };
     let kind = match written {
-        Written::Created => "created",
-        Written::Replaced => "updated",
+        Written::Created => Kind::Created,
+        Written::Replaced => Kind::Updated,
     };
     tx.execute(
         "INSERT INTO outbox (kind, name, description) VALUES ($1, $2, $3)",
-        &[&kind, &name.as_str(), &description.as_str()],
+        &[&kind.as_str(), &name.as_str(), &description.as_str()],
     )
     .await?;
     tx.commit().await?;
@@ -114,7 +125,7 @@ pub async fn create(
     pool: &Pool,
     name: &Name,
     description: &Description,
-) -> Result<Option<Entry>, ApiError> {
+) -> Result<Option<Entry>, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let row = tx
@@ -131,8 +142,12 @@ pub async fn create(
         return Ok(None);
     };
     tx.execute(
-        "INSERT INTO outbox (kind, name, description) VALUES ('created', $1, $2)",
-        &[&name.as_str(), &description.as_str()],
+        "INSERT INTO outbox (kind, name, description) VALUES ($1, $2, $3)",
+        &[
+            &Kind::Created.as_str(),
+            &name.as_str(),
+            &description.as_str(),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -140,7 +155,7 @@ pub async fn create(
 }
 
 /// Deletes an entry and records the `deleted` event; `false` when there was none.
-pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, ApiError> {
+pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let deleted = tx
@@ -150,8 +165,8 @@ pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, ApiError> {
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO outbox (kind, name) VALUES ('deleted', $1)",
-        &[&name.as_str()],
+        "INSERT INTO outbox (kind, name) VALUES ($1, $2)",
+        &[&Kind::Deleted.as_str(), &name.as_str()],
     )
     .await?;
     tx.commit().await?;

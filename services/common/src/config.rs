@@ -1,9 +1,10 @@
 //! Configuration from environment variables: typed lookups with defaults, and errors that
 //! name the variable, the bad value and what was expected.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A variable that is set but cannot be used.
@@ -23,12 +24,15 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     fixed: Option<HashMap<String, String>>,
+    /// Every name asked for, so a service's tests can compare what its configuration reads
+    /// with what `service-spec` declares for it.
+    asked: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Env {
     /// The process environment.
     pub fn process() -> Self {
-        Self { fixed: None }
+        Self::default()
     }
 
     /// A fixed set of variables, so configuration can be tested without touching the
@@ -43,12 +47,24 @@ impl Env {
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),
             ),
+            asked: Arc::default(),
         }
+    }
+
+    /// The names asked for so far, set or not.
+    pub fn names_asked(&self) -> BTreeSet<String> {
+        self.asked
+            .lock()
+            .map(|names| names.clone())
+            .unwrap_or_default()
     }
 
     /// The raw value; an empty value counts as unset, as compose writes `VAR=` for
     /// "no value".
     pub fn get(&self, var: &str) -> Result<Option<String>, ConfigError> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.insert(var.to_owned());
+        }
         let value = match &self.fixed {
             Some(map) => map.get(var).cloned(),
             None => match std::env::var(var) {
@@ -191,6 +207,18 @@ pub struct HttpConfig {
     /// The format of the shared layers' own 413 and 408 answers: the service's choice, not
     /// read from the environment.
     pub error_body: ErrorBody,
+    /// `METRICS_PORT`, default 9090: the port of `GET /metrics`, apart from the service's
+    /// own so that publishing the service (web's 8080) never publishes its metrics. Port 0
+    /// picks a free port.
+    pub metrics_port: u16,
+    /// `HTTP_METRICS`, default `true`: `false` leaves out the request metrics layer, to measure
+    /// what it costs (bench/catalog.sh); `/metrics` still serves every other figure.
+    pub request_metrics: bool,
+    /// `SHUTDOWN_DELAY_MS`, default 0: after SIGTERM, keep serving this long (with `/readyz`
+    /// answering 503) before the listener closes. Kubernetes removes a deleted Pod from its
+    /// Service a moment after it sends SIGTERM; without this pause, connections sent in that
+    /// moment find no listener (or, once the Pod's network is gone, nothing at all).
+    pub shutdown_delay: Duration,
 }
 
 impl HttpConfig {
@@ -198,6 +226,8 @@ impl HttpConfig {
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default request body limit.
     pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+    /// Default metrics port.
+    pub const DEFAULT_METRICS_PORT: u16 = 9090;
 
     /// Settings with the shared defaults and the given port.
     pub fn with_port(port: u16) -> Self {
@@ -207,10 +237,14 @@ impl HttpConfig {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             body_limit: Self::DEFAULT_BODY_LIMIT,
             error_body: ErrorBody::Text,
+            metrics_port: Self::DEFAULT_METRICS_PORT,
+            request_metrics: true,
+            shutdown_delay: Duration::ZERO,
         }
     }
 
-    /// `PORT` (default `default_port`), `REQUEST_TIMEOUT_MS`, `BODY_LIMIT_BYTES`.
+    /// `PORT` (default `default_port`), `REQUEST_TIMEOUT_MS`, `BODY_LIMIT_BYTES`,
+    /// `METRICS_PORT`, `HTTP_METRICS`, `SHUTDOWN_DELAY_MS`.
     pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
         let body_limit = env.parse_or("BODY_LIMIT_BYTES", Self::DEFAULT_BODY_LIMIT)?;
         if body_limit == 0 {
@@ -224,14 +258,18 @@ impl HttpConfig {
             port: env.parse_or("PORT", default_port)?,
             request_timeout: env.millis_or("REQUEST_TIMEOUT_MS", Self::DEFAULT_REQUEST_TIMEOUT)?,
             body_limit,
+            metrics_port: env.parse_or("METRICS_PORT", Self::DEFAULT_METRICS_PORT)?,
+            request_metrics: env.parse_or("HTTP_METRICS", true)?,
+            shutdown_delay: Duration::from_millis(env.parse_or("SHUTDOWN_DELAY_MS", 0u64)?),
             ..Self::with_port(default_port)
         })
     }
 
-    /// Loopback on a free port: what integration tests use.
+    /// Loopback on a free port (and a free metrics port): what integration tests use.
     pub fn for_tests() -> Self {
         Self {
             host: "127.0.0.1".into(),
+            metrics_port: 0,
             ..Self::with_port(0)
         }
     }
@@ -258,9 +296,15 @@ mod tests {
             ("REQUEST_TIMEOUT_MS", "250"),
             ("BODY_LIMIT_BYTES", "1024"),
             ("LOG_FORMAT", "JSON"),
+            ("METRICS_PORT", "9191"),
+            ("HTTP_METRICS", "false"),
+            ("SHUTDOWN_DELAY_MS", "5000"),
         ]);
         let config = HttpConfig::from_env(&env, 1).unwrap();
         assert_eq!(config.port, 8080);
+        assert_eq!(config.shutdown_delay, Duration::from_secs(5));
+        assert_eq!(config.metrics_port, 9191);
+        assert!(!config.request_metrics);
         assert_eq!(config.request_timeout, Duration::from_millis(250));
         assert_eq!(config.body_limit, 1024);
         assert_eq!(LogFormat::from_env(&env).unwrap(), LogFormat::Json);
@@ -293,6 +337,11 @@ mod tests {
                 "BODY_LIMIT_BYTES",
                 "0",
                 "BODY_LIMIT_BYTES=\"0\" is invalid: must be at least 1 byte",
+            ),
+            (
+                "HTTP_METRICS",
+                "maybe",
+                "HTTP_METRICS=\"maybe\" is invalid: provided string was not `true` or `false`",
             ),
         ];
         for (var, value, message) in cases {

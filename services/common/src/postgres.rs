@@ -99,13 +99,44 @@ impl deadpool_postgres::Connect for Connector {
     }
 }
 
-/// Whether a pool error means the database could not be reached (as opposed to a query
-/// failing on a working connection), so a caller can answer 503 instead of 500.
-pub fn is_unavailable(error: &PoolError) -> bool {
-    matches!(
-        error,
-        PoolError::Timeout(_) | PoolError::Backend(_) | PoolError::Closed
-    )
+/// The one rule for "the database is unavailable" (a service answers 503, not 500): somewhere
+/// in `error`'s chain is a pool error that got no connection, or a query error that lost its
+/// connection or was refused by a server shutting down or starting up. Anything else, such as
+/// a constraint violation or a syntax error on a working connection, is a bug or bad data.
+pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(pool) = error.downcast_ref::<PoolError>() {
+            return pool_unavailable(pool);
+        }
+        if let Some(query) = error.downcast_ref::<tokio_postgres::Error>() {
+            return connection_lost(query);
+        }
+        current = error.source();
+    }
+    false
+}
+
+fn pool_unavailable(error: &PoolError) -> bool {
+    match error {
+        PoolError::Timeout(_) | PoolError::Closed => true,
+        // Opening a connection failed: refused, unreachable, TLS, or the server refusing
+        // logins (starting up, too many clients, a role not yet created).
+        PoolError::Backend(_) => true,
+        PoolError::PostCreateHook(_) | PoolError::NoRuntimeSpecified => false,
+    }
+}
+
+fn connection_lost(error: &tokio_postgres::Error) -> bool {
+    let transport = error.is_closed()
+        || std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
+    // Class 08: connection exception; 57P: operator intervention (admin shutdown, crash
+    // shutdown, cannot connect now).
+    let server_going = error.code().is_some_and(|code| {
+        let code = code.code();
+        code.starts_with("08") || code.starts_with("57P")
+    });
+    transport || server_going
 }
 
 /// Readiness probe: takes a connection and runs `SELECT 1`.
@@ -138,5 +169,24 @@ mod tests {
         let pool = pool("postgres://nobody@127.0.0.1:1/nothing", settings).unwrap();
         let err = ping(&pool).await.unwrap_err();
         assert!(is_unavailable(&err), "{err:?}");
+    }
+
+    /// A store's error around the database's, as the services' stores have.
+    #[derive(Debug, thiserror::Error)]
+    #[error("store")]
+    struct Wrapped(#[source] PoolError);
+
+    #[test]
+    fn a_pool_error_counts_wherever_it_is_in_the_chain() {
+        assert!(is_unavailable(&PoolError::Closed));
+        assert!(is_unavailable(&Wrapped(PoolError::Closed)));
+        let hook = deadpool_postgres::HookError::message("refused by a hook");
+        assert!(!is_unavailable(&PoolError::PostCreateHook(hook)));
+    }
+
+    #[test]
+    fn an_error_with_no_database_error_in_its_chain_is_not_an_outage() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!is_unavailable(&io));
     }
 }

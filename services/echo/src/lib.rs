@@ -73,6 +73,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_exactly_the_variables_service_spec_declares() {
+        let env = Env::from_pairs::<&str, &str>([]);
+        Config::new(&Cli::parse_from(["echo"]), &env).unwrap();
+        service_spec::ECHO.check_reads(env.names_asked()).unwrap();
+    }
+
+    #[test]
     fn the_port_comes_from_the_command_line() {
         let cli = Cli::try_parse_from(["echo", "--port", "1402"]).unwrap();
         let config = Config::new(&cli, &Env::from_pairs([("HOSTNAME", "replica-1")])).unwrap();

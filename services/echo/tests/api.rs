@@ -35,6 +35,7 @@ fn the_binary_listens_on_the_port_argument_and_stops_on_sigterm() {
     let child = Command::new(env!("CARGO_BIN_EXE_echo"))
         .args(["--port", &port.to_string()])
         .env("HOSTNAME", "replica-b")
+        .env("METRICS_PORT", "0")
         .env_remove("PORT")
         .stderr(Stdio::null())
         .spawn()
@@ -80,4 +81,31 @@ fn the_binary_refuses_a_bad_port_with_usage_exit_code() {
         stderr.contains("invalid value '99999' for '--port <PORT>'"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_the_requests_on_their_own_port() {
+    let config = echo::Config {
+        http: HttpConfig::for_tests(),
+        log_format: LogFormat::Text,
+        hostname: "echo-1".into(),
+    };
+    let app = echo::build(&config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics = format!("http://127.0.0.1:{}/metrics", app.metrics_port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let response = client.post(format!("{base}/x")).send().await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "echo-1");
+    }
+    let response = reqwest::get(&metrics).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    let line = r#"http_requests_total{route="unmatched",method="POST",status="200"} 2"#;
+    assert!(text.contains(line), "{line} missing from\n{text}");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use service_common::{ConfigError, Env, HttpConfig, LogFormat};
 
 /// The default port.
-pub const DEFAULT_PORT: u16 = 1401;
+pub const DEFAULT_PORT: u16 = service_spec::HELLO.port();
 /// The default time an upstream has to answer.
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_millis(2000);
 /// The file in `CONTENT_DIR` that holds the greeting.
@@ -55,6 +55,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_exactly_the_variables_service_spec_declares() {
+        let env = Env::from_pairs::<&str, &str>([]);
+        Config::from_env(&env).unwrap();
+        service_spec::HELLO.check_reads(env.names_asked()).unwrap();
+    }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {

@@ -217,6 +217,7 @@ fn the_binary_serves_then_exits_cleanly_on_sigterm() {
     drop(free);
     let child = Command::new(env!("CARGO_BIN_EXE_hello"))
         .env("PORT", port.to_string())
+        .env("METRICS_PORT", "0")
         .env("LOG_FORMAT", "json")
         .stderr(Stdio::piped())
         .spawn()
@@ -252,4 +253,27 @@ fn the_binary_refuses_a_bad_variable_naming_it() {
         String::from_utf8_lossy(&output.stderr),
         "error: bad configuration: UPSTREAM_TIMEOUT_MS=\"soon\" is invalid: invalid digit found in string\n"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_the_requests_on_their_own_port() {
+    let app = hello::build(&Config::for_tests())
+        .await
+        .expect("hello starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics = format!("http://127.0.0.1:{}/metrics", app.metrics_port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    for path in ["/", "/a/b", "/metrics"] {
+        assert_eq!(get_text(&format!("{base}{path}")).await.0, 200);
+    }
+    get_text(&format!("{base}/healthz")).await;
+    let (status, text) = get_text(&metrics).await;
+    assert_eq!(status, 200);
+    for line in [
+        // Every path is hello's answer: one series for them all, whatever the path.
+        r#"http_requests_total{route="unmatched",method="GET",status="200"} 3"#,
+        r#"http_requests_total{route="/healthz",method="GET",status="200"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
 }

@@ -251,6 +251,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_port_is_the_declared_one() {
+        assert_eq!(DEFAULT_PORT, service_spec::HELLO1400.port());
+    }
+
+    #[test]
     fn well_formed_requests_get_hello() {
         let cases: [(&str, Verdict); 4] = [
             (

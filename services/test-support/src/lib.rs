@@ -1,15 +1,20 @@
 //! Fixtures for the services' integration tests, against the real servers the test harness
 //! (`scripts/test.sh`) starts: a fresh, migrated PostgreSQL database per test, a unique Redis
-//! key prefix per test, and private `redis-server` processes a test may stop and restart.
+//! key prefix per test, private `redis-server` processes a test may stop and restart, and
+//! reading a service's metrics.
 
 mod database;
+mod metrics;
 mod redis_server;
+mod service;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use database::{database_url_for, fresh_database, superuser_client, test_database_url};
+pub use metrics::{metric_value, scrape};
 pub use redis_server::RedisServer;
+pub use service::{fresh_prefix, json, TestService};
 
 /// `TEST_REDIS_URL`, the harness's shared Redis; panics with the way to set it when missing.
 pub fn test_redis_url() -> String {

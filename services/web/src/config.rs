@@ -5,7 +5,7 @@ use std::time::Duration;
 use service_common::{ConfigError, Env, HttpConfig, LogFormat};
 
 /// The default port.
-pub const DEFAULT_PORT: u16 = 8080;
+pub const DEFAULT_PORT: u16 = service_spec::WEB.port();
 /// The default time each backend has to answer before its panel says it is unavailable.
 pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_millis(2000);
 
@@ -80,6 +80,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_exactly_the_variables_service_spec_declares() {
+        let env = Env::from_pairs::<&str, &str>([]);
+        Config::from_env(&env).unwrap();
+        service_spec::WEB.check_reads(env.names_asked()).unwrap();
+    }
 
     #[test]
     fn defaults_point_at_the_local_ports() {

@@ -4,9 +4,16 @@
 //! in a hidden field of each form; a POST is accepted only when the field equals the cookie.
 //! Another site can make a browser send the cookie but can neither read it nor the page, so
 //! it cannot fill the field. A POST whose `Origin` names another host is refused as well.
+//!
+//! Handlers take their form only through [`CsrfForm`], which does the check before it yields
+//! the form: there is no way to read a posted form that skips it.
 
+use axum::extract::{FromRequest, RawForm, Request};
 use axum::http::header::{COOKIE, HOST, ORIGIN};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::pages::Failure;
 
 /// The cookie's name.
 pub const COOKIE_NAME: &str = "csrf";
@@ -76,6 +83,68 @@ pub fn verify(headers: &HeaderMap, field: Option<&str>) -> Result<(), CsrfError>
     } else {
         Err(CsrfError::Mismatch)
     }
+}
+
+/// A posted form whose CSRF token was verified: read strictly (a field that is not UTF-8 is
+/// refused, not mangled), checked, then decoded as `T`. Every field of `T` should be optional,
+/// so a tampered form gets our message rather than a bare 422.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Failure> {
+        let headers = request.headers().clone();
+        let RawForm(body) = RawForm::from_request(request, state)
+            .await
+            .map_err(|rejection| unreadable(rejection.body_text()))?;
+        strict_utf8(&body).map_err(unreadable)?;
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|err| unreadable(err.to_string()))?;
+        let token = fields
+            .into_iter()
+            .find(|(name, _)| name == FIELD_NAME)
+            .map(|(_, value)| value);
+        verify(&headers, token.as_deref()).map_err(|err| {
+            tracing::warn!(error = %err, "form refused by the CSRF check");
+            Failure::new(
+                StatusCode::FORBIDDEN,
+                "Refused",
+                format!("Refused: {err}. Reload the page and send the form again."),
+            )
+        })?;
+        let form =
+            serde_urlencoded::from_bytes(&body).map_err(|err| unreadable(err.to_string()))?;
+        Ok(Self(form))
+    }
+}
+
+fn unreadable(why: String) -> Failure {
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        format!("The form could not be read: {why}"),
+    )
+}
+
+/// Refuses a form whose names or values, once percent-decoded, are not UTF-8.
+fn strict_utf8(body: &[u8]) -> Result<(), String> {
+    for part in body.split(|&b| b == b'&' || b == b'=') {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err("a field is not valid UTF-8".into());
+        }
+    }
+    Ok(())
 }
 
 fn is_well_formed(token: &str) -> bool {

@@ -6,18 +6,20 @@
 pub mod backends;
 pub mod config;
 pub mod csrf;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod state;
 pub mod visits;
 
 use anyhow::Context;
-use service_common::{Application, Check, Readiness};
+use service_common::{Application, Check, Metrics, Readiness};
 
 use crate::backends::activity::Activity;
 use crate::backends::catalog::Catalog;
 use crate::backends::Backend;
 pub use crate::config::Config;
+use crate::metrics::BackendMetrics;
 use crate::state::AppState;
 use crate::visits::Visits;
 
@@ -26,8 +28,12 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
     let client = reqwest::Client::builder()
         .build()
         .context("cannot build the HTTP client")?;
-    let backend =
-        |service, url: &str| Backend::new(service, url, client.clone(), config.backend_timeout);
+    let metrics = Metrics::new();
+    let backend_metrics = BackendMetrics::register(&metrics);
+    let backend = |service, url: &str| {
+        Backend::new(service, url, client.clone(), config.backend_timeout)
+            .map(|backend| backend.with_metrics(backend_metrics.clone()))
+    };
     let state = AppState {
         catalog: Catalog::new(backend("catalog", &config.catalog_url)?),
         activity: Activity::new(backend("activity", &config.activity_url)?),
@@ -42,7 +48,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
         let visits = visits.clone();
         async move { vec![Check::optional("redis", visits.ping().await)] }
     });
-    Application::build(&config.http, routes::router(state, readiness))
+    Application::build_with_metrics(&config.http, routes::router(state, readiness), metrics)
         .await
         .context("cannot start the HTTP server")
 }

@@ -289,6 +289,31 @@ async fn forms_without_a_matching_token_are_refused_before_catalog_is_asked() {
 }
 
 #[tokio::test]
+async fn every_post_route_refuses_a_form_without_the_token() {
+    // catalog answers, and records what reaches it: a refused form must not.
+    let (backend, seen) = recording_backend().await;
+    let base = spawn_web(Config::for_tests(&backend, NO_REDIS)).await;
+    let (_, cookie) = token_and_cookie(&base).await;
+    seen.lock().unwrap().clear();
+    for path in ["/entries", "/entries/forged", "/entries/forged/delete"] {
+        let response = client()
+            .post(format!("{base}{path}"))
+            .header(COOKIE, &cookie)
+            .form(&[("name", "forged"), ("description", "no token")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("Refused: the form has no security token."),
+            "{path}: {html}"
+        );
+        assert_eq!(*seen.lock().unwrap(), Vec::<String>::new(), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn the_binary_refuses_a_bad_backend_url() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_web"))
         .env("CATALOG_URL", "catalog:8081")
@@ -354,4 +379,37 @@ async fn the_request_id_is_forwarded_to_every_backend_call() {
         calls.iter().all(|id| *id == generated),
         "{generated}: {calls:?}"
     );
+}
+
+#[tokio::test]
+async fn metrics_show_requests_by_route_and_backend_failures_on_the_metrics_port_only() {
+    let app = web::build(&Config::for_tests(&unreachable_url(), NO_REDIS))
+        .await
+        .expect("web starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics = format!("http://127.0.0.1:{}/metrics", app.metrics_port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    for path in ["/", "/", "/entries/zq1/edit", "/entries/zq2/edit"] {
+        // The edit pages answer 503: catalog is down.
+        client().get(format!("{base}{path}")).send().await.unwrap();
+    }
+    // The published port has no /metrics: it is web's own 404 page.
+    let public = client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    let text = service_test_support::scrape(&metrics).await;
+    for line in [
+        r#"http_requests_total{route="/",method="GET",status="200"} 2"#,
+        r#"route="/entries/{name}/edit",method="GET""#,
+        r#"http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
+        r#"web_backend_failures_total{backend="catalog",reason="unreachable"}"#,
+        r#"web_backend_failures_total{backend="echo",reason="unreachable"}"#,
+        r#"web_backend_request_duration_seconds_count{backend="activity"}"#,
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    assert!(!text.contains("zq"), "{text}");
 }

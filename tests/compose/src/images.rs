@@ -10,24 +10,27 @@ use crate::repo_root;
 /// as the base-image script prints them: the script stays the one place naming them.
 pub fn base_image_env() -> &'static [(String, String)] {
     static ENV: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let script = repo_root().join("scripts/build-base-images.sh");
-        let output = Command::new(&script)
-            .arg("--print-env")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            output.status.success(),
-            "{} --print-env failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| line.split_once('='))
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect()
-    })
+    ENV.get_or_init(|| print_env("scripts/build-base-images.sh"))
+}
+
+/// The `NAME=value` lines an image script prints with `--print-env`.
+fn print_env(script: &str) -> Vec<(String, String)> {
+    let script = repo_root().join(script);
+    let output = Command::new(&script)
+        .arg("--print-env")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} --print-env failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// The value of one of [`base_image_env`]'s variables.
@@ -61,4 +64,27 @@ pub fn require(images: &[&str]) {
 /// The project's image of `binary`.
 pub fn project_image(binary: &str) -> String {
     format!("docker-cluster-rust/{binary}:dev")
+}
+
+/// The local toolchain image `scripts/build-rust-image.sh` makes for the default `build`
+/// stage of docker/Dockerfile (`RUST_IMAGE`), as the script names it.
+pub fn rust_image() -> String {
+    print_env("scripts/build-rust-image.sh")
+        .into_iter()
+        .find_map(|(name, value)| (name == "RUST_IMAGE").then_some(value))
+        .expect("scripts/build-rust-image.sh --print-env names RUST_IMAGE")
+}
+
+/// `docker build ARGS...` with BuildKit, as the image scripts run it
+/// (`scripts/docker-build.sh`), from `dir`. Returns the output whatever the outcome.
+pub fn docker_build(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let script = repo_root().join("scripts/docker-build.sh");
+    Command::new("bash")
+        .arg("-c")
+        .arg(r#". "$0" && docker_build "$@""#)
+        .arg(&script)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run docker build: {e}"))
 }

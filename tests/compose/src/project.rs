@@ -57,6 +57,16 @@ impl Compose {
         .map_err(|message| *message)
     }
 
+    /// The environment its commands need (Compose v2 from `scripts/compose-v2.sh` lives in
+    /// a private `DOCKER_CONFIG`), for a script that runs `docker compose` itself; panics
+    /// with what to install when it is missing.
+    pub fn environment(self) -> Vec<(String, String)> {
+        self.invocation()
+            .unwrap_or_else(|missing| panic!("{missing}"))
+            .env
+            .clone()
+    }
+
     /// The implementation a project uses unless told otherwise: `COMPOSE=v1` or `COMPOSE=v2`
     /// when set, else v2 when `docker compose` works as is, else docker-compose 1.29.
     pub fn default_for_machine() -> Self {

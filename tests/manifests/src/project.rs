@@ -1,6 +1,7 @@
-//! What the project builds and listens on, read from the repository where it is written
-//! down: the images it builds, the public images it uses, each service's default port (from
-//! the service's own source), and the newest migration of each database.
+//! What the project builds and listens on, read from where it is written down: the images it
+//! builds, the public images it uses, each service's default port and variables (declared in
+//! `service-spec`, which the services themselves read), and the newest migration of each
+//! database.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -32,9 +33,8 @@ pub const LOCAL_BASE_IMAGES: &[&str] = &[
     "docker-cluster-rust/redis:7-bookworm",
 ];
 
-/// The design's port table (../shared/DESIGN.md, "Services"), used for a service whose
-/// crate does not exist yet; once it does, its `DEFAULT_PORT` constant is the truth and the
-/// two must agree. echo has no default: its port is a command-line argument.
+/// The design's port table (../shared/DESIGN.md, "Services"): `service-spec` must agree with
+/// it. echo has no default: its port is a command-line argument.
 pub const DESIGN_PORTS: &[(&str, Option<u16>)] = &[
     ("hello1400", Some(1400)),
     ("hello", Some(1401)),
@@ -44,24 +44,7 @@ pub const DESIGN_PORTS: &[(&str, Option<u16>)] = &[
     ("web", Some(8080)),
 ];
 
-/// The variables the services read (../shared/DESIGN.md), for a service whose crate does
-/// not exist yet; once it does, the variable names written in its source (and in the
-/// shared service library's) are the truth.
-pub const DESIGN_ENV: &[&str] = &[
-    "PORT",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CATALOG_URL",
-    "ACTIVITY_URL",
-    "HELLO_URL",
-    "ECHO_URL",
-    "LOG_FORMAT",
-    "UPSTREAM_URL",
-    "UPSTREAM_TIMEOUT_MS",
-    "CONTENT_DIR",
-];
-
-/// A fact that cannot be read from the repository.
+/// A fact that cannot be read, or two that disagree.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error("cannot read {path}: {source}")]
@@ -70,141 +53,48 @@ pub enum ProjectError {
         #[source]
         source: std::io::Error,
     },
+    #[error("service-spec declares no service {service}, which the design lists")]
+    Undeclared { service: String },
     #[error(
-        "services/{service}/src declares no `DEFAULT_PORT: u16 = N`; the manifests' ports \
-         are checked against it"
-    )]
-    NoDefaultPort { service: String },
-    #[error(
-        "services/{service}: DEFAULT_PORT is {source_port} but the design table says {design}"
+        "service-spec gives {service} the port {declared:?} but the design table says {design:?}"
     )]
     PortDisagrees {
         service: String,
-        source_port: u16,
-        design: u16,
+        declared: Option<u16>,
+        design: Option<u16>,
     },
 }
 
-/// Each service binary's default port (`None` for echo, which takes `--port`).
-pub fn service_ports(root: &Path) -> Result<BTreeMap<String, Option<u16>>, ProjectError> {
+/// Each service binary's default port (`None` for echo, which takes `--port`), as
+/// `service-spec` declares it and the design's table agrees.
+pub fn service_ports() -> Result<BTreeMap<String, Option<u16>>, ProjectError> {
     let mut ports = BTreeMap::new();
-    for &(service, design) in DESIGN_PORTS {
-        let src = root.join("services").join(service).join("src");
-        let port = match (design, src.is_dir()) {
-            (Some(design), true) => {
-                let found = default_port_in(&src)?.ok_or_else(|| ProjectError::NoDefaultPort {
-                    service: service.to_owned(),
-                })?;
-                if found != design {
-                    return Err(ProjectError::PortDisagrees {
-                        service: service.to_owned(),
-                        source_port: found,
-                        design,
-                    });
-                }
-                Some(found)
-            }
-            (design, _) => design,
-        };
-        ports.insert(service.to_owned(), port);
+    for &(name, design) in DESIGN_PORTS {
+        let service = service_spec::service(name).ok_or_else(|| ProjectError::Undeclared {
+            service: name.to_owned(),
+        })?;
+        if service.default_port != design {
+            return Err(ProjectError::PortDisagrees {
+                service: name.to_owned(),
+                declared: service.default_port,
+                design,
+            });
+        }
+        ports.insert(name.to_owned(), service.default_port);
     }
     Ok(ports)
 }
 
-/// The environment variables each service binary may read: every string literal that looks
-/// like a variable name (`"CATALOG_URL"`) in its crate's source and in the shared library's.
-pub fn service_env(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, ProjectError> {
-    let services = root.join("services");
-    let common = names_in(&services.join("common").join("src"))?;
-    let mut env = BTreeMap::new();
-    for &(service, _) in DESIGN_PORTS {
-        let src = services.join(service).join("src");
-        let names = if src.is_dir() {
-            let mut names = names_in(&src)?;
-            names.extend(common.iter().cloned());
-            names
-        } else {
-            DESIGN_ENV.iter().map(|n| (*n).to_owned()).collect()
-        };
-        env.insert(service.to_owned(), names);
-    }
-    Ok(env)
-}
-
-/// String literals of upper-case letters, digits and underscores in `.rs` files under
-/// `dir` (none when `dir` does not exist).
-fn names_in(dir: &Path) -> Result<BTreeSet<String>, ProjectError> {
-    let mut names = BTreeSet::new();
-    if !dir.is_dir() {
-        return Ok(names);
-    }
-    for path in rust_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|source| ProjectError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        for (i, literal) in text.split('"').enumerate() {
-            let is_name = i % 2 == 1
-                && literal.len() >= 3
-                && literal.starts_with(|c: char| c.is_ascii_uppercase())
-                && literal
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-            if is_name {
-                names.insert(literal.to_owned());
-            }
-        }
-    }
-    Ok(names)
-}
-
-/// The number in the first `DEFAULT_PORT: u16 = N` of any `.rs` file under `dir`.
-pub fn default_port_in(dir: &Path) -> Result<Option<u16>, ProjectError> {
-    const NEEDLE: &str = "DEFAULT_PORT: u16 = ";
-    for path in rust_files(dir)? {
-        let text = fs::read_to_string(&path).map_err(|source| ProjectError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        if let Some(at) = text.find(NEEDLE) {
-            let digits: String = text[at + NEEDLE.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(port) = digits.parse() {
-                return Ok(Some(port));
-            }
-        }
-    }
-    Ok(None)
-}
-
-fn rust_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, ProjectError> {
-    let read = |path: &Path| {
-        fs::read_dir(path).map_err(|source| ProjectError::Read {
-            path: path.display().to_string(),
-            source,
+/// The environment variables each service binary reads, as `service-spec` declares them
+/// (each service's tests check its configuration reads exactly those).
+pub fn service_env() -> BTreeMap<String, BTreeSet<String>> {
+    service_spec::SERVICES
+        .iter()
+        .map(|service| {
+            let names = service.variables().map(str::to_owned).collect();
+            (service.name.to_owned(), names)
         })
-    };
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in read(&dir)? {
-            let path = entry
-                .map_err(|source| ProjectError::Read {
-                    path: dir.display().to_string(),
-                    source,
-                })?
-                .path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+        .collect()
 }
 
 /// The newest migration version of each database folder under `migrations/`
@@ -261,6 +151,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_declared_ports_agree_with_the_design() {
+        let ports = service_ports().unwrap();
+        assert_eq!(ports["catalog"], Some(8081));
+        assert_eq!(ports["echo"], None);
+        assert!(service_env()["web"].contains("CATALOG_URL"));
+    }
+
+    #[test]
     fn up_script_versions_are_read_from_file_names() {
         let cases = [
             ("V1__create_info.sql", Some("1")),
@@ -274,31 +172,5 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(up_script_version(name), expected, "case {name}");
         }
-    }
-
-    #[test]
-    fn variable_names_are_read_from_string_literals() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(
-            dir.path().join("config.rs"),
-            "env.get(\"CATALOG_URL\"); let s = \"not a NAME\"; env.parse(\"PORT\");\n",
-        )
-        .unwrap();
-        let names: Vec<String> = names_in(dir.path()).unwrap().into_iter().collect();
-        assert_eq!(names, ["CATALOG_URL", "PORT"]);
-    }
-
-    #[test]
-    fn default_port_is_read_from_source() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("a")).unwrap();
-        fs::write(
-            dir.path().join("a/config.rs"),
-            "pub const DEFAULT_PORT: u16 = 8081;\n",
-        )
-        .unwrap();
-        assert_eq!(default_port_in(dir.path()).unwrap(), Some(8081));
-        fs::write(dir.path().join("a/config.rs"), "fn main() {}\n").unwrap();
-        assert_eq!(default_port_in(dir.path()).unwrap(), None);
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_manifests::manifest::parse_documents;
 use k8s_manifests::policy::{self, Context, Rule};
-use k8s_manifests::{project, render, repo_root, schema};
+use k8s_manifests::{project, render, schema};
 
 /// Which check must fail, and a phrase its message must hold.
 #[derive(Debug, Clone, Copy)]
@@ -202,8 +202,8 @@ fn fixtures() -> PathBuf {
 /// do not change when the project adds a migration.
 fn context() -> Context {
     Context {
-        ports: project::service_ports(&repo_root()).unwrap_or_else(|e| panic!("{e}")),
-        env: project::service_env(&repo_root()).unwrap_or_else(|e| panic!("{e}")),
+        ports: project::service_ports().unwrap_or_else(|e| panic!("{e}")),
+        env: project::service_env(),
         newest_migrations: BTreeMap::from([("catalog".to_owned(), "3".to_owned())]),
     }
 }

@@ -17,8 +17,8 @@ fn units() -> (tempfile::TempDir, Vec<render::Unit>) {
 fn context() -> Context {
     let root = repo_root();
     Context {
-        ports: project::service_ports(&root).unwrap_or_else(|e| panic!("{e}")),
-        env: project::service_env(&root).unwrap_or_else(|e| panic!("{e}")),
+        ports: project::service_ports().unwrap_or_else(|e| panic!("{e}")),
+        env: project::service_env(),
         newest_migrations: project::newest_migrations(&root).unwrap_or_else(|e| panic!("{e}")),
     }
 }

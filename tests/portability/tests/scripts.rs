@@ -162,9 +162,14 @@ fn scripts_and_sql_are_kept_with_lf_endings() {
 const PLATFORM_TABLE: &str = "scripts/platforms.sh";
 const ARCHITECTURES: [&str; 6] = ["x86_64", "amd64", "aarch64", "arm64", "i686", "armv7"];
 /// Scripts that build dbtool, the program people run on their own machines, for named
-/// operating systems and CPUs on purpose (the release archives, the Windows program): their
+/// operating systems and CPUs on purpose (the release archives, the Windows program, the
+/// macOS lint): their
 /// targets are what they are about. No image is built from them.
-const TARGET_SCRIPTS: [&str; 2] = ["scripts/release-dbtool.sh", "scripts/windows-dbtool.sh"];
+const TARGET_SCRIPTS: [&str; 3] = [
+    "scripts/lint-macos.sh",
+    "scripts/release-dbtool.sh",
+    "scripts/windows-dbtool.sh",
+];
 
 #[test]
 fn no_dockerfile_script_or_manifest_names_a_cpu_architecture() {

@@ -4,40 +4,52 @@
 
 use std::path::PathBuf;
 
-use service_common::{Env, HttpConfig};
-use service_test_support::{fresh_database, test_redis_url, unique_name};
-use tokio::sync::oneshot;
+use service_common::Running;
+use service_test_support::{fresh_database, test_redis_url, unique_name, TestService};
 
 /// The three services, running until this value is dropped.
 pub struct Cluster {
     pub web: String,
     pub catalog: String,
     pub activity: String,
-    _stops: Vec<oneshot::Sender<()>>,
+    _running: [Running; 3],
 }
 
-fn migrations(database: &str) -> PathBuf {
+/// A catalog on a fresh migrated database, its stream under `prefix`.
+pub async fn catalog(redis_url: &str, prefix: &str) -> TestService {
+    let database_url = fresh_database("catalog_test", Some(&migrations("catalog"))).await;
+    catalog_on(&database_url, redis_url, prefix).await
+}
+
+/// A catalog on the given database (migrated already, or not, as the test wants).
+pub async fn catalog_on(database_url: &str, redis_url: &str, prefix: &str) -> TestService {
+    let config = catalog::Config::for_tests(database_url, redis_url, prefix);
+    TestService::new(
+        catalog::build(config)
+            .await
+            .expect("catalog builds")
+            .spawn(),
+    )
+}
+
+/// An activity service on a fresh migrated database, consuming `prefix`'s stream.
+pub async fn activity(redis_url: &str, prefix: &str) -> TestService {
+    let database_url = fresh_database("activity_test", Some(&migrations("activity"))).await;
+    let consumer = unique_name("consumer");
+    let config = activity::Config::for_tests(&database_url, redis_url, prefix, &consumer);
+    TestService::new(
+        activity::build(config)
+            .await
+            .expect("activity builds")
+            .spawn(),
+    )
+}
+
+/// `migrations/<database>` of the repository.
+pub fn migrations(database: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../migrations")
         .join(database)
-}
-
-fn base_url(port: u16) -> String {
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Runs `run` (a service's `run_until`) until the returned sender is dropped.
-fn stoppable<F, Fut>(run: F) -> oneshot::Sender<()>
-where
-    F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> Fut,
-    Fut: std::future::Future + Send + 'static,
-    Fut::Output: Send,
-{
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(run(Box::pin(async {
-        let _ = stopped.await;
-    })));
-    stop
 }
 
 impl Cluster {
@@ -49,31 +61,20 @@ impl Cluster {
         let catalog_db = fresh_database("catalog_e2e", Some(&migrations("catalog"))).await;
         let activity_db = fresh_database("activity_e2e", Some(&migrations("activity"))).await;
 
-        let mut catalog_config = catalog::Config::from_env(&Env::from_pairs([
-            ("DATABASE_URL", catalog_db.as_str()),
-            ("REDIS_URL", redis_url.as_str()),
-            ("REDIS_KEY_PREFIX", prefix.as_str()),
-        ]))
-        .expect("catalog configuration");
-        catalog_config.http = HttpConfig::for_tests();
-        let catalog = catalog::Application::build(catalog_config)
+        let catalog = catalog::Config::for_tests(&catalog_db, &redis_url, &prefix);
+        let catalog = catalog::build(catalog)
             .await
-            .expect("catalog starts");
-        let catalog_url = base_url(catalog.port());
+            .expect("catalog starts")
+            .spawn();
+        let catalog_url = catalog.url();
 
         let consumer = unique_name("consumer");
-        let mut activity_config = activity::Config::from_env(&Env::from_pairs([
-            ("DATABASE_URL", activity_db.as_str()),
-            ("REDIS_URL", redis_url.as_str()),
-            ("REDIS_KEY_PREFIX", prefix.as_str()),
-            ("CONSUMER_NAME", consumer.as_str()),
-        ]))
-        .expect("activity configuration");
-        activity_config.http = HttpConfig::for_tests();
-        let activity = activity::Application::build(activity_config)
+        let activity = activity::Config::for_tests(&activity_db, &redis_url, &prefix, &consumer);
+        let activity = activity::build(activity)
             .await
-            .expect("activity starts");
-        let activity_url = base_url(activity.port());
+            .expect("activity starts")
+            .spawn();
+        let activity_url = activity.url();
 
         // Nothing listens on port 1 of loopback: hello and echo show as unavailable.
         let web_config = web::Config {
@@ -82,19 +83,13 @@ impl Cluster {
             visits_key: format!("{prefix}web:visits"),
             ..web::Config::for_tests("http://127.0.0.1:1", &redis_url)
         };
-        let web = web::build(&web_config).await.expect("web starts");
-        let web_url = base_url(web.port());
-
-        let stops = vec![
-            stoppable(|stop| catalog.run_until(stop)),
-            stoppable(|stop| activity.run_until(stop)),
-            stoppable(|stop| web.run_until(stop)),
-        ];
+        let web = web::build(&web_config).await.expect("web starts").spawn();
+        let web_url = web.url();
         Self {
             web: web_url,
             catalog: catalog_url,
             activity: activity_url,
-            _stops: stops,
+            _running: [catalog, activity, web],
         }
     }
 }

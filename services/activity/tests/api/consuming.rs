@@ -6,8 +6,8 @@ use std::time::Duration;
 use service_test_support::{fresh_database, test_redis_url, unique_name, wait_for};
 
 use crate::support::{
-    event_fields, fresh_prefix, json, migrations, pending, publish, redis, spawn_activity,
-    spawn_activity_on,
+    event_fields, fresh_prefix, json, migrations, pending, pending_by_consumer, publish, redis,
+    spawn_activity, spawn_activity_on,
 };
 
 const ID_A: &str = "00000000-0000-4000-8000-00000000000a";
@@ -164,26 +164,60 @@ async fn two_replicas_in_one_group_share_the_events_and_store_each_once() {
     let url = test_redis_url();
     let prefix = fresh_prefix();
     let database_url = fresh_database("activity_test", Some(&migrations("activity"))).await;
+    // Storing is held up by a lock until both replicas hold entries: a replica that reads a
+    // batch then waits on the lock with its batch unacknowledged, so the group can only give
+    // the rest of the stream to the other one. Which replica consumed what is then visible in
+    // the group's pending entries, and a replica that reads nothing fails the test.
+    let (locker, connection) = tokio_postgres::connect(&database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    locker
+        .batch_execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
     let one = spawn_activity_on(&database_url, &url, &prefix, "replica-1").await;
     let _two = spawn_activity_on(&database_url, &url, &prefix, "replica-2").await;
-    for i in 0..200 {
-        let id = format!("00000000-0000-4000-8000-{i:012}");
+    // More than one batch (100), so that even a replica that reads all it can in one call
+    // leaves entries for the other.
+    let ids: Vec<String> = (0..250)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
         publish(
             &url,
             &prefix,
-            &event_fields(&id, "created", &format!("e{i}"), "2026-01-01T10:00:00Z"),
+            &event_fields(id, "created", &format!("e{i}"), "2026-01-01T10:00:00Z"),
         )
         .await;
     }
-    wait_for("200 stored events", Duration::from_secs(30), || async {
-        one.total().await == 200
-    })
+    wait_for(
+        "both replicas holding entries",
+        Duration::from_secs(20),
+        || async {
+            let held = pending_by_consumer(&url, &prefix).await;
+            ["replica-1", "replica-2"]
+                .iter()
+                .all(|replica| held.get(*replica).is_some_and(|&n| n > 0))
+        },
+    )
     .await;
+    locker.batch_execute("ROLLBACK").await.unwrap();
+
     wait_for(
         "every entry acknowledged",
-        Duration::from_secs(20),
+        Duration::from_secs(30),
         || async { pending(&url, &prefix).await == 0 },
     )
     .await;
-    assert_eq!(one.total().await, 200);
+    let stored: i64 = locker
+        .query_one(
+            "SELECT count(*) FROM events WHERE event_id::text = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 250, "every published event is stored");
+    assert_eq!(one.total().await, 250, "and nothing else");
 }

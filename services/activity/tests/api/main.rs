@@ -1,10 +1,9 @@
-//! Integration tests of the activity service, and of the catalog → Redis → activity path,
-//! against the harness's real PostgreSQL and Redis (private redis-server processes for the
-//! tests that stop Redis).
+//! Integration tests of the activity service against the harness's real PostgreSQL and Redis
+//! (private redis-server processes for the tests that stop Redis). The catalog → Redis →
+//! activity path and the database roles are tested in tests/services-e2e.
 
 mod support;
 
 mod consuming;
 mod endpoints;
-mod pipeline;
-mod roles;
+mod metrics;

@@ -1,29 +1,16 @@
-//! Spawning activity (and catalog) services on free loopback ports, each with a fresh
-//! database, sharing one Redis key prefix per test.
+//! Spawning activity services on free loopback ports, each with a fresh database, sharing one
+//! Redis key prefix per test. (Tests with a catalog too are in tests/services-e2e.)
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use reqwest::{Client, Response};
-use service_common::{Env, HttpConfig};
 use service_test_support::{fresh_database, unique_name};
-use tokio::sync::oneshot;
+pub use service_test_support::{fresh_prefix, json, TestService};
 
 pub fn migrations(database: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../migrations")
         .join(database)
-}
-
-/// One running service of either kind.
-pub struct TestService {
-    pub address: String,
-    pub client: Client,
-    _stop: oneshot::Sender<()>,
-}
-
-/// A fresh Redis key prefix: the stream of one test is `{prefix}catalog.events`.
-pub fn fresh_prefix() -> String {
-    format!("{}:", unique_name("t"))
 }
 
 /// An activity service on a fresh database.
@@ -39,119 +26,13 @@ pub async fn spawn_activity_on(
     prefix: &str,
     consumer: &str,
 ) -> TestService {
-    let mut config = activity::Config::from_env(&Env::from_pairs([
-        ("DATABASE_URL", database_url),
-        ("REDIS_URL", redis_url),
-        ("REDIS_KEY_PREFIX", prefix),
-        ("CONSUMER_NAME", consumer),
-    ]))
-    .expect("test configuration");
-    config.http = HttpConfig::for_tests();
-    let app = activity::Application::build(config)
-        .await
-        .expect("activity builds");
-    let port = app.port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    TestService::new(port, stop)
-}
-
-/// A catalog service on a fresh database.
-pub async fn spawn_catalog(redis_url: &str, prefix: &str) -> TestService {
-    let database_url = fresh_database("catalog_test", Some(&migrations("catalog"))).await;
-    spawn_catalog_on(&database_url, redis_url, prefix).await
-}
-
-/// A catalog service on the given database.
-pub async fn spawn_catalog_on(database_url: &str, redis_url: &str, prefix: &str) -> TestService {
-    let mut config = catalog::Config::from_env(&Env::from_pairs([
-        ("DATABASE_URL", database_url),
-        ("REDIS_URL", redis_url),
-        ("REDIS_KEY_PREFIX", prefix),
-    ]))
-    .expect("test configuration");
-    config.http = HttpConfig::for_tests();
-    let app = catalog::Application::build(config)
-        .await
-        .expect("catalog builds");
-    let port = app.port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    TestService::new(port, stop)
-}
-
-impl TestService {
-    fn new(port: u16, stop: oneshot::Sender<()>) -> Self {
-        Self {
-            address: format!("http://127.0.0.1:{port}"),
-            client: Client::new(),
-            _stop: stop,
-        }
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
+    let config = activity::Config::for_tests(database_url, redis_url, prefix, consumer);
+    TestService::new(
+        activity::build(config)
             .await
-            .expect("request sent")
-    }
-
-    pub async fn put(&self, name: &str, description: &str) -> u16 {
-        self.client
-            .put(format!("{}/info/{name}", self.address))
-            .json(&serde_json::json!({ "description": description }))
-            .send()
-            .await
-            .expect("request sent")
-            .status()
-            .as_u16()
-    }
-
-    pub async fn delete(&self, path: &str) -> u16 {
-        self.client
-            .delete(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("request sent")
-            .status()
-            .as_u16()
-    }
-
-    /// `GET /stats` of an activity service: the total.
-    pub async fn total(&self) -> i64 {
-        let (_, stats) = json(self.get("/stats").await).await;
-        stats["total"].as_i64().expect("total")
-    }
-
-    /// `GET /activity?limit=100` of an activity service: (kind, name) newest first.
-    pub async fn feed(&self) -> Vec<(String, String)> {
-        let (_, feed) = json(self.get("/activity?limit=100").await).await;
-        feed["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|e| {
-                (
-                    e["kind"].as_str().unwrap().to_owned(),
-                    e["name"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
-/// The status and the JSON body of a response.
-pub async fn json(response: Response) -> (u16, serde_json::Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text:?}"));
-    (status, value)
+            .expect("activity builds")
+            .spawn(),
+    )
 }
 
 pub async fn redis(url: &str) -> redis::aio::MultiplexedConnection {
@@ -193,17 +74,27 @@ pub fn event_fields(
     fields
 }
 
-/// How many entries of the test's group are delivered but not acknowledged.
-pub async fn pending(url: &str, prefix: &str) -> i64 {
-    let mut conn = redis(url).await;
-    let summary: redis::Value = redis::cmd("XPENDING")
+/// How many entries of the test's group each consumer holds, delivered but not acknowledged;
+/// none while the group does not exist yet.
+pub async fn pending_by_consumer(url: &str, prefix: &str) -> HashMap<String, i64> {
+    let reply: redis::RedisResult<redis::streams::StreamPendingReply> = redis::cmd("XPENDING")
         .arg(format!("{prefix}{}", activity::EVENTS_STREAM))
         .arg("activity")
-        .query_async(&mut conn)
-        .await
-        .expect("XPENDING");
-    match summary {
-        redis::Value::Array(items) => redis::from_redis_value_ref(&items[0]).expect("count"),
-        other => panic!("unexpected XPENDING reply {other:?}"),
+        .query_async(&mut redis(url).await)
+        .await;
+    match reply {
+        Ok(redis::streams::StreamPendingReply::Data(data)) => data
+            .consumers
+            .into_iter()
+            .map(|c| (c.name, c.pending as i64))
+            .collect(),
+        Ok(_) => HashMap::new(),
+        Err(err) if err.code() == Some("NOGROUP") => HashMap::new(),
+        Err(err) => panic!("XPENDING: {err}"),
     }
+}
+
+/// How many entries of the test's group are delivered but not acknowledged.
+pub async fn pending(url: &str, prefix: &str) -> i64 {
+    pending_by_consumer(url, prefix).await.values().sum()
 }

@@ -9,16 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use service_common::data_service::{Limit, ServerError};
 
-use crate::entry::{Description, Entry, Name, Page};
+use crate::entry::{Description, Entry, Name, Page, BODY_SHAPE};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{self, Written};
 
-/// Page size of `GET /info` when `limit` is not given.
-pub const DEFAULT_LIMIT: i64 = 20;
-/// Largest `limit` accepted.
-pub const MAX_LIMIT: i64 = 100;
+/// `?limit=` of `GET /info`: 20 entries when not given, at most 100.
+type PageLimit = Limit<20, 100>;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,15 +25,12 @@ pub fn router() -> Router<AppState> {
         .route("/info/{name}", get(read).put(write).delete(remove))
 }
 
-/// `?limit=&after=`, read as text so that bad values get our own messages.
+/// `?after=` (the limit is [`PageLimit`]'s), read as text so that a bad value gets our own
+/// message.
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    limit: Option<String>,
     after: Option<String>,
 }
-
-/// What the body of `PUT /info/{name}` must look like, for error messages.
-pub const BODY_SHAPE: &str = "the body must be {\"description\": \"...\"}";
 
 /// The body of `PUT /info/{name}`.
 #[derive(Debug, Deserialize)]
@@ -48,18 +44,6 @@ fn parse_name(path: Result<Path<String>, PathRejection>) -> Result<Name, ApiErro
     Name::parse(&raw).ok_or_else(|| ApiError::BadRequest(Name::RULE.into()))
 }
 
-fn parse_limit(raw: Option<&str>) -> Result<i64, ApiError> {
-    let Some(raw) = raw else {
-        return Ok(DEFAULT_LIMIT);
-    };
-    match raw.parse::<i64>() {
-        Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        _ => Err(ApiError::BadRequest(format!(
-            "limit must be a whole number from 1 to {MAX_LIMIT}"
-        ))),
-    }
-}
-
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
@@ -70,15 +54,15 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 fn to_json(entry: &Entry) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(entry).map_err(|e| ApiError::Internal(e.into()))
+    serde_json::to_vec(entry).map_err(|e| ServerError::Internal(e.into()).into())
 }
 
 async fn list(
     State(state): State<AppState>,
+    Limit(limit): PageLimit,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page>, ApiError> {
     let Query(query) = query?;
-    let limit = parse_limit(query.limit.as_deref())?;
     let after = match query.after.as_deref() {
         None => None,
         Some(raw) => Some(Name::parse(raw).ok_or_else(|| {
@@ -170,19 +154,4 @@ async fn remove(
     state.cache.invalidate(&name).await;
     state.outbox.wake();
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_outside_one_to_the_maximum_are_refused() {
-        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);
-        assert_eq!(parse_limit(Some("1")).unwrap(), 1);
-        assert_eq!(parse_limit(Some("100")).unwrap(), MAX_LIMIT);
-        for bad in ["0", "101", "-1", "ten", "", "1.5", "99999999999999999999"] {
-            assert!(parse_limit(Some(bad)).is_err(), "case {bad:?}");
-        }
-    }
 }

@@ -93,6 +93,7 @@ async fn every_change_is_published_once_to_the_stream_and_leaves_the_outbox() {
     ids.dedup();
     assert_eq!(ids.len(), 4, "event ids must be unique");
     for event in &events {
+        assert_eq!(event["schema_version"], "1");
         time::OffsetDateTime::parse(
             &event["occurred_at"],
             &time::format_description::well_known::Rfc3339,

@@ -6,6 +6,6 @@ mod support;
 mod cache_and_events;
 mod endpoints;
 mod health;
-mod hostile_input;
+mod metrics;
 mod redis_outage;
 mod validation;

@@ -3,12 +3,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use catalog::{Application, Config};
+use catalog::Config;
 use reqwest::{Client, Method, Response};
-use service_common::{Env, HttpConfig};
+use service_common::Running;
 use service_test_support::{fresh_database, test_redis_url, unique_name};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
 
 pub fn migrations() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations/catalog")
@@ -16,12 +14,13 @@ pub fn migrations() -> PathBuf {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
+    /// `http://127.0.0.1:METRICS_PORT/metrics`.
+    pub metrics_url: String,
     pub client: Client,
     pub database_url: String,
     pub redis_url: String,
     pub prefix: String,
-    _stop: oneshot::Sender<()>,
+    _running: Running,
 }
 
 /// A catalog on the harness's Redis.
@@ -38,27 +37,19 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
 /// A catalog on the given database (not migrated here) and Redis.
 pub async fn spawn_app_on(database_url: &str, redis_url: &str) -> TestApp {
     let prefix = format!("{}:", unique_name("t"));
-    let mut config = Config::from_env(&Env::from_pairs([
-        ("DATABASE_URL", database_url),
-        ("REDIS_URL", redis_url),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-    ]))
-    .expect("test configuration");
-    config.http = HttpConfig::for_tests();
-    let app = Application::build(config).await.expect("catalog builds");
-    let port = app.port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+    let config = Config::for_tests(database_url, redis_url, &prefix);
+    let running = catalog::build(config)
+        .await
+        .expect("catalog builds")
+        .spawn();
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
+        address: running.url(),
+        metrics_url: running.metrics_url(),
         client: Client::new(),
         database_url: database_url.to_owned(),
         redis_url: redis_url.to_owned(),
         prefix,
-        _stop: stop,
+        _running: running,
     }
 }
 
@@ -69,6 +60,11 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The text of `/metrics`, from the metrics port.
+    pub async fn metrics(&self) -> String {
+        service_test_support::scrape(&self.metrics_url).await
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -116,26 +112,6 @@ impl TestApp {
             request = request.header("content-type", content_type);
         }
         request.send().await.expect("request sent")
-    }
-
-    /// Writes `request` on a fresh connection and returns the whole answer as text: for
-    /// requests a client library will not send (chunked bodies of our choosing, raw paths).
-    pub async fn raw_http(&self, request: &[u8]) -> String {
-        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .expect("connect");
-        let (mut reader, mut writer) = stream.into_split();
-        let request = request.to_vec();
-        // Write and read at once: the server may answer (and close) before it has read
-        // everything we send, and what it answered is what counts.
-        let writing = tokio::spawn(async move {
-            let _ = writer.write_all(&request).await;
-            writer
-        });
-        let mut answer = Vec::new();
-        let _ = reader.read_to_end(&mut answer).await;
-        drop(writing.await);
-        String::from_utf8_lossy(&answer).into_owned()
     }
 
     pub async fn db(&self) -> tokio_postgres::Client {

@@ -1,6 +1,6 @@
 //! The activity service: `GET /activity?limit=N` (newest first) and `GET /stats`.
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::Deserialize;
 
 use super::{Backend, BackendError};
@@ -47,10 +47,6 @@ impl Activity {
         Self { backend }
     }
 
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
-
     /// The newest `limit` events.
     pub async fn feed(&self, limit: u32) -> Result<Vec<Event>, BackendError> {
         let mut url = self.backend.url(&["activity"]);
@@ -74,16 +70,8 @@ impl Activity {
     }
 
     async fn get(&self, url: reqwest::Url) -> Result<reqwest::Response, BackendError> {
-        let response = self
-            .backend
+        self.backend
             .send(self.backend.request(Method::GET, url))
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(BackendError::Failed {
-                service: "activity",
-                status: StatusCode::NOT_FOUND,
-            });
-        }
-        Ok(response)
+            .await
     }
 }

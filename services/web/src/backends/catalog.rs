@@ -37,10 +37,6 @@ impl Catalog {
         Self { backend }
     }
 
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
-
     /// Up to `limit` entries in name order, after `after` when given.
     pub async fn list(&self, limit: u32, after: Option<&str>) -> Result<Page, BackendError> {
         let mut url = self.backend.url(&["info"]);
@@ -53,26 +49,17 @@ impl Catalog {
             .backend
             .send(self.backend.request(Method::GET, url))
             .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(BackendError::Failed {
-                service: "catalog",
-                status: StatusCode::NOT_FOUND,
-            });
-        }
         self.backend.json(response).await
     }
 
     /// The entry named `name`, or `None`.
     pub async fn get(&self, name: &str) -> Result<Option<Entry>, BackendError> {
         let url = self.backend.url(&["info", name]);
-        let response = self
-            .backend
-            .send(self.backend.request(Method::GET, url))
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let request = self.backend.request(Method::GET, url);
+        match self.backend.send_if_found(request).await? {
+            Some(response) => self.backend.json(response).await.map(Some),
+            None => Ok(None),
         }
-        self.backend.json(response).await.map(Some)
     }
 
     /// Creates or replaces the entry.
@@ -83,12 +70,6 @@ impl Catalog {
             .request(Method::PUT, url)
             .json(&PutBody { description });
         let response = self.backend.send(request).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(BackendError::Failed {
-                service: "catalog",
-                status: StatusCode::NOT_FOUND,
-            });
-        }
         self.backend.json(response).await
     }
 
@@ -115,22 +96,13 @@ impl Catalog {
             }
             Err(err) => return Err(err),
         };
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(BackendError::Failed {
-                service: "catalog",
-                status: StatusCode::NOT_FOUND,
-            });
-        }
         self.backend.json(response).await.map(Some)
     }
 
     /// Deletes the entry; `false` when there was none.
     pub async fn delete(&self, name: &str) -> Result<bool, BackendError> {
         let url = self.backend.url(&["info", name]);
-        let response = self
-            .backend
-            .send(self.backend.request(Method::DELETE, url))
-            .await?;
-        Ok(response.status() != StatusCode::NOT_FOUND)
+        let request = self.backend.request(Method::DELETE, url);
+        Ok(self.backend.send_if_found(request).await?.is_some())
     }
 }

@@ -19,6 +19,10 @@ pub async fn echo(backend: &Backend) -> Result<String, BackendError> {
 }
 
 async fn plain_text(backend: &Backend) -> Result<String, BackendError> {
+    backend.observed(plain_text_unobserved(backend)).await
+}
+
+async fn plain_text_unobserved(backend: &Backend) -> Result<String, BackendError> {
     let response = backend
         .request(Method::GET, backend.url(&[]))
         .send()

@@ -1,14 +1,20 @@
 //! Clients of the services behind the pages. Each call either returns data or a
 //! [`BackendError`] that the page shows in place of that part: one backend down never
-//! takes the page down.
+//! takes the page down. A page that cannot go on without the answer returns the error, which
+//! becomes its response here, once ([`BackendError::status`]).
 
 pub mod activity;
 pub mod catalog;
 pub mod cluster;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use reqwest::Url;
+
+use crate::metrics::BackendMetrics;
+use crate::pages::Failure;
 
 /// Why a backend gave no usable answer. The messages are shown on the page, so they name the
 /// service and stay short; details go to the log.
@@ -42,9 +48,32 @@ pub enum BackendError {
 }
 
 impl BackendError {
-    /// Whether the backend itself is down (as opposed to refusing what was asked).
-    pub fn is_unavailable(&self) -> bool {
-        !matches!(self, Self::Refused { .. })
+    /// The status of a page that shows this error: what the backend refused keeps its 404,
+    /// other refusals are the user's input (422), anything else is the backend being down.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Refused { status, .. } if *status == reqwest::StatusCode::NOT_FOUND => {
+                StatusCode::NOT_FOUND
+            }
+            Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl From<BackendError> for Failure {
+    fn from(err: BackendError) -> Self {
+        let title = match err {
+            BackendError::Refused { .. } => "Refused",
+            _ => "Unavailable",
+        };
+        Failure::new(err.status(), title, err.to_string())
+    }
+}
+
+impl IntoResponse for BackendError {
+    fn into_response(self) -> Response {
+        Failure::from(self).into_response()
     }
 }
 
@@ -55,6 +84,7 @@ pub struct Backend {
     base: Url,
     client: reqwest::Client,
     timeout: Duration,
+    metrics: Option<BackendMetrics>,
 }
 
 impl Backend {
@@ -72,7 +102,16 @@ impl Backend {
             base,
             client,
             timeout,
+            metrics: None,
         })
+    }
+
+    /// This backend with each call's latency and failures recorded in `metrics`.
+    pub fn with_metrics(self, metrics: BackendMetrics) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
+        }
     }
 
     /// The base URL with `segments` appended, each percent-encoded, so user input in a
@@ -94,17 +133,54 @@ impl Backend {
         }
     }
 
-    /// Sends `request`; 2xx and 404 come back as responses, 4xx become
-    /// [`BackendError::Refused`] with the backend's `{"error": …}` message, the rest become
-    /// an unavailable error.
+    /// Sends `request`; a 2xx comes back as the response, any other 4xx becomes
+    /// [`BackendError::Refused`] with the backend's `{"error": …}` message, and the rest
+    /// (404 included: the backend has no such route) an unavailable error.
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, BackendError> {
+        self.send_if_found(request)
+            .await?
+            .ok_or(BackendError::Failed {
+                service: self.service,
+                status: reqwest::StatusCode::NOT_FOUND,
+            })
+    }
+
+    /// As [`Backend::send`], but a 404 is `None`: for the calls about one thing (an entry)
+    /// that may not exist.
+    pub async fn send_if_found(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Option<reqwest::Response>, BackendError> {
+        self.observed(self.send_unobserved(request)).await
+    }
+
+    /// Runs `call` to this backend, recording its latency and failure in the metrics.
+    pub async fn observed<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        let start = Instant::now();
+        let outcome = call.await;
+        if let Some(metrics) = &self.metrics {
+            metrics.observe(self.service, start.elapsed(), &outcome);
+        }
+        outcome
+    }
+
+    async fn send_unobserved(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Option<reqwest::Response>, BackendError> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
-        if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(response);
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if status.is_success() {
+            return Ok(Some(response));
         }
         if status.is_client_error() {
             let message = match response.json::<ErrorBody>().await {
@@ -155,21 +231,6 @@ impl Backend {
             BackendError::Unreachable {
                 service: self.service,
             }
-        }
-    }
-
-    /// Readiness probe: the backend's own `/healthz`.
-    pub async fn probe(&self) -> Result<(), BackendError> {
-        let response = self
-            .send(self.request(reqwest::Method::GET, self.url(&["healthz"])))
-            .await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(BackendError::Failed {
-                service: self.service,
-                status: response.status(),
-            })
         }
     }
 }

@@ -1,18 +1,18 @@
 //! The entry forms: add (`POST /entries`), edit (`GET /entries/{name}/edit`,
-//! `POST /entries/{name}`), delete (`POST /entries/{name}/delete`). Each POST checks the CSRF
-//! token first, then asks catalog; on success it redirects (post/redirect/get), on failure it
+//! `POST /entries/{name}`), delete (`POST /entries/{name}/delete`). Each POST takes its form
+//! through [`CsrfForm`], so the CSRF token is checked first; then it asks catalog; on success it redirects (post/redirect/get), on failure it
 //! shows the form again with what was typed and why it was refused.
 
-use axum::extract::rejection::{PathRejection, RawFormRejection};
-use axum::extract::{Path, RawForm, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::backends::BackendError;
-use crate::csrf;
+use crate::csrf::{self, CsrfForm};
 use crate::pages::{self, EditPage, Failure};
 use crate::routes::home::IndexContent;
 use crate::state::AppState;
@@ -28,51 +28,8 @@ pub fn router() -> Router<AppState> {
 /// Every field optional, so a tampered form gets our message rather than a bare 422.
 #[derive(Debug, Deserialize)]
 struct EntryForm {
-    csrf_token: Option<String>,
     name: Option<String>,
     description: Option<String>,
-}
-
-/// The form, or the page saying it could not be read, after the CSRF check.
-fn checked_form(
-    headers: &HeaderMap,
-    form: Result<RawForm, RawFormRejection>,
-) -> Result<EntryForm, Failure> {
-    let unreadable = |why: String| {
-        Failure::new(
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            format!("The form could not be read: {why}"),
-        )
-    };
-    let RawForm(body) = form.map_err(|rejection| unreadable(rejection.body_text()))?;
-    strict_utf8(&body).map_err(unreadable)?;
-    let form: EntryForm =
-        serde_urlencoded::from_bytes(&body).map_err(|err| unreadable(err.to_string()))?;
-    csrf::verify(headers, form.csrf_token.as_deref()).map_err(|err| {
-        tracing::warn!(error = %err, "form refused by the CSRF check");
-        Failure::new(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            format!("Refused: {err}. Reload the page and send the form again."),
-        )
-    })?;
-    Ok(form)
-}
-
-/// Refuses a form whose names or values, once percent-decoded, are not UTF-8.
-fn strict_utf8(body: &[u8]) -> Result<(), String> {
-    for part in body.split(|&b| b == b'&' || b == b'=') {
-        let spaced: Vec<u8> = part
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        if std::str::from_utf8(&decoded).is_err() {
-            return Err("a field is not valid UTF-8".into());
-        }
-    }
-    Ok(())
 }
 
 /// Names that cannot be an entry's: they vanish or change meaning in catalog's URL
@@ -112,26 +69,11 @@ fn redirect_with(key: &str, name: &str) -> Response {
     Redirect::to(&target).into_response()
 }
 
-/// The status a page shows a backend failure with.
-fn status_of(err: &BackendError) -> StatusCode {
-    match err {
-        BackendError::Refused { status, .. } if *status == StatusCode::NOT_FOUND => {
-            StatusCode::NOT_FOUND
-        }
-        BackendError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
 async fn add(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<RawForm, RawFormRejection>,
+    CsrfForm(form): CsrfForm<EntryForm>,
 ) -> Response {
-    let form = match checked_form(&headers, form) {
-        Ok(form) => form,
-        Err(failure) => return failure.into_response(),
-    };
     let name = form.name.unwrap_or_default().trim().to_owned();
     let description = normalize(form.description);
     // Adding must never replace an entry, also when two people add one name at once: the
@@ -148,7 +90,7 @@ async fn add(
                 StatusCode::CONFLICT,
                 format!("An entry named {name} already exists: use Edit to change it."),
             )),
-            Err(e) => Err((status_of(&e), e.to_string())),
+            Err(e) => Err((e.status(), e.to_string())),
         }
     };
     match outcome {
@@ -172,51 +114,40 @@ async fn edit(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-) -> Response {
-    let name = match path_name(path) {
-        Ok(name) => name,
-        Err(failure) => return failure.into_response(),
-    };
+) -> Result<Response, Failure> {
+    let name = path_name(path)?;
     let (token, cookie) = csrf::token_for_page(&headers);
-    match state.catalog.get(&name).await {
-        Ok(Some(entry)) => pages::render(
-            StatusCode::OK,
-            &EditPage {
-                csrf: token,
-                name: entry.name,
-                description: entry.description,
-                error: None,
-            },
-            cookie,
-        ),
-        Ok(None) => pages::error(
+    let entry = state.catalog.get(&name).await?.ok_or_else(|| {
+        Failure::new(
             StatusCode::NOT_FOUND,
             "Not found",
             format!("There is no entry named {name}."),
-        ),
-        Err(err) => pages::error(status_of(&err), "Cannot edit", err.to_string()),
-    }
+        )
+    })?;
+    Ok(pages::render(
+        StatusCode::OK,
+        &EditPage {
+            csrf: token,
+            name: entry.name,
+            description: entry.description,
+            error: None,
+        },
+        cookie,
+    ))
 }
 
 async fn save(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    form: Result<RawForm, RawFormRejection>,
-) -> Response {
-    let name = match path_name(path) {
-        Ok(name) => name,
-        Err(failure) => return failure.into_response(),
-    };
-    let form = match checked_form(&headers, form) {
-        Ok(form) => form,
-        Err(failure) => return failure.into_response(),
-    };
+    CsrfForm(form): CsrfForm<EntryForm>,
+) -> Result<Response, Failure> {
+    let name = path_name(path)?;
     let description = normalize(form.description);
-    match state.catalog.put(&name, &description).await {
+    Ok(match state.catalog.put(&name, &description).await {
         Ok(_) => redirect_with("saved", &name),
         Err(err) => pages::render(
-            status_of(&err),
+            err.status(),
             &EditPage {
                 csrf: csrf::token_from_cookie(&headers).unwrap_or_default(),
                 name,
@@ -225,29 +156,24 @@ async fn save(
             },
             None,
         ),
-    }
+    })
 }
 
 async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-    form: Result<RawForm, RawFormRejection>,
-) -> Response {
-    let name = match path_name(path) {
-        Ok(name) => name,
-        Err(failure) => return failure.into_response(),
-    };
-    if let Err(failure) = checked_form(&headers, form) {
-        return failure.into_response();
-    }
+    // The form has nothing but the token.
+    _: CsrfForm<IgnoredAny>,
+) -> Result<Response, Failure> {
+    let name = path_name(path)?;
     let (status, message) = match state.catalog.delete(&name).await {
-        Ok(true) => return redirect_with("deleted", &name),
+        Ok(true) => return Ok(redirect_with("deleted", &name)),
         Ok(false) => (
             StatusCode::NOT_FOUND,
             format!("There is no entry named {name}; it may have been deleted already."),
         ),
-        Err(err) => (status_of(&err), err.to_string()),
+        Err(err) => (err.status(), err.to_string()),
     };
     let token = csrf::token_from_cookie(&headers).unwrap_or_default();
     let page = IndexContent {
@@ -256,5 +182,5 @@ async fn delete(
     }
     .gather(&state, token)
     .await;
-    pages::render(status, &page, None)
+    Ok(pages::render(status, &page, None))
 }

@@ -1,6 +1,6 @@
 //! Least privilege: the project's images run as a non-root user, and no secret is in the
 //! repository or in any image layer. (Each service's database role is kept out of the other
-//! database by services/activity's roles tests; compose/app publishing no database port by
+//! database by tests/services-e2e's database_roles tests; compose/app publishing no database port by
 //! tests/compose.)
 
 use std::process::Command;
@@ -77,6 +77,19 @@ fn no_secret_is_in_the_repository_or_in_an_image_layer() {
         String::from_utf8_lossy(&found.stdout)
     );
 
+    // The images were built before this .env existed, so searching them alone could never
+    // find its passwords. What would leak them into a build made now (the compose files'
+    // `build:` sections, docker/Dockerfile's `COPY . .`) is the build context: send the
+    // repository's, with its .dockerignore, into a probe image and search every byte of it.
+    let context = build_context_bytes(&root);
+    for (variable, secret) in variables.iter().zip(&secrets) {
+        assert!(
+            !contains(&context, secret.as_bytes()),
+            "the repository's build context carries {variable} (is compose/app/.env left out by \
+             .dockerignore?)"
+        );
+    }
+
     let mut images: Vec<String> = BINARIES.iter().map(|b| project_image(b)).collect();
     images.extend(
         ["POSTGRES_IMAGE", "REDIS_IMAGE", "RUNTIME_IMAGE"].map(compose_tests::images::base_image),
@@ -152,4 +165,56 @@ fn compose_app_runs_the_rust_services_with_a_read_only_root_file_system() {
         }
     }
     assert!(missing.is_empty(), "without read_only: true: {missing:?}");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// Every file of the repository's build context (the repository root with its .dockerignore,
+/// as the compose files' builds send it), as a tar of a probe image's files.
+fn build_context_bytes(root: &std::path::Path) -> Vec<u8> {
+    use std::io::Write;
+    let tag = format!("dcrt-context-probe:{}", std::process::id());
+    let mut build = Command::new("docker")
+        .args(["build", "-q", "-t", &tag, "-f", "-"])
+        .arg(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run docker build");
+    build
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"FROM scratch\nCOPY . /context\n")
+        .expect("write the probe's Dockerfile");
+    let built = build.wait_with_output().expect("docker build");
+    assert!(
+        built.status.success(),
+        "building the context probe: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let created = run(Command::new("docker").args(["create", &tag, "probe"]));
+    let container = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let exported = Command::new("docker")
+        .args(["export", &container])
+        .output()
+        .expect("docker export");
+    let _ = Command::new("docker")
+        .args(["rm", "-f", &container])
+        .output();
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    assert!(
+        exported.status.success(),
+        "docker export of the probe failed"
+    );
+    assert!(
+        contains(&exported.stdout, b"context/Cargo.toml"),
+        "the probe holds no build context"
+    );
+    exported.stdout
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use service_test_support::{test_redis_url, wait_for, RedisServer};
 
-use crate::support::{fresh_prefix, json, spawn_activity, spawn_catalog};
+use service_test_support::{fresh_prefix, json};
+use services_e2e::{activity as spawn_activity, catalog as spawn_catalog};
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected

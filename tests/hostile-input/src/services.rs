@@ -1,14 +1,11 @@
 //! Each service started as its binary starts it (`build`, then serve), on a free loopback
 //! port, with a fresh migrated database and a fresh Redis key prefix where it needs them.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use service_common::{Env, HttpConfig};
+use service_common::HttpConfig;
 use service_test_support::{fresh_database, test_redis_url, unique_name};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// `migrations/<database>` of the repository.
 pub fn migrations(database: &str) -> PathBuf {
@@ -26,39 +23,28 @@ pub struct Running {
     pub database_url: Option<String>,
     /// Its Redis key prefix, for services that use Redis.
     pub prefix: String,
-    stop: Option<oneshot::Sender<()>>,
-    served: Option<JoinHandle<Result<(), String>>>,
+    running: service_common::Running,
 }
 
 impl Running {
-    fn start<F>(port: u16, run: impl FnOnce(oneshot::Receiver<()>) -> F) -> Self
-    where
-        F: Future<Output = Result<(), String>> + Send + 'static,
-    {
-        let (stop, stopped) = oneshot::channel();
-        let served = tokio::spawn(run(stopped));
+    fn new(running: service_common::Running) -> Self {
         Self {
-            port,
-            base: format!("http://127.0.0.1:{port}"),
+            port: running.port(),
+            base: running.url(),
             database_url: None,
             prefix: String::new(),
-            stop: Some(stop),
-            served: Some(served),
+            running,
         }
     }
 
     /// Asks the server to stop as SIGTERM would, and waits up to `limit` for it to finish its
     /// in-flight requests and return. `false` when it was still running at the limit.
-    pub async fn stop(mut self, limit: Duration) -> bool {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let served = self.served.take().expect("stopped once");
-        match tokio::time::timeout(limit, served).await {
+    pub async fn stop(self, limit: Duration) -> bool {
+        match tokio::time::timeout(limit, self.running.stop()).await {
             Ok(result) => {
-                result
-                    .expect("the server task panicked")
-                    .expect("the server stopped with an error");
+                if let Err(err) = result {
+                    panic!("the server stopped with an error: {err:#}");
+                }
                 true
             }
             Err(_) => false,
@@ -79,29 +65,20 @@ impl Running {
     }
 }
 
-async fn stop_future(stopped: oneshot::Receiver<()>) {
-    let _ = stopped.await;
-}
-
 /// A catalog with a fresh migrated database, on the harness's Redis under a fresh prefix.
 pub async fn catalog(http: HttpConfig) -> Running {
     let database_url = fresh_database("hostile_catalog", Some(&migrations("catalog"))).await;
     let prefix = format!("{}:", unique_name("hostile"));
-    let mut config = catalog::Config::from_env(&Env::from_pairs([
-        ("DATABASE_URL", database_url.as_str()),
-        ("REDIS_URL", test_redis_url().as_str()),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-    ]))
-    .expect("catalog configuration");
-    config.http = http;
-    let app = catalog::Application::build(config)
-        .await
-        .expect("catalog builds");
-    let mut running = Running::start(app.port(), |stopped| async move {
-        app.run_until(stop_future(stopped))
+    let config = catalog::Config {
+        http,
+        ..catalog::Config::for_tests(&database_url, &test_redis_url(), &prefix)
+    };
+    let mut running = Running::new(
+        catalog::build(config)
             .await
-            .map_err(|e| format!("{e:#}"))
-    });
+            .expect("catalog builds")
+            .spawn(),
+    );
     running.database_url = Some(database_url);
     running.prefix = prefix;
     running
@@ -111,22 +88,17 @@ pub async fn catalog(http: HttpConfig) -> Running {
 /// harness's Redis.
 pub async fn activity(http: HttpConfig, prefix: &str) -> Running {
     let database_url = fresh_database("hostile_activity", Some(&migrations("activity"))).await;
-    let mut config = activity::Config::from_env(&Env::from_pairs([
-        ("DATABASE_URL", database_url.as_str()),
-        ("REDIS_URL", test_redis_url().as_str()),
-        ("REDIS_KEY_PREFIX", prefix),
-        ("CONSUMER_NAME", unique_name("consumer").as_str()),
-    ]))
-    .expect("activity configuration");
-    config.http = http;
-    let app = activity::Application::build(config)
-        .await
-        .expect("activity builds");
-    let mut running = Running::start(app.port(), |stopped| async move {
-        app.run_until(stop_future(stopped))
+    let consumer = unique_name("consumer");
+    let config = activity::Config {
+        http,
+        ..activity::Config::for_tests(&database_url, &test_redis_url(), prefix, &consumer)
+    };
+    let mut running = Running::new(
+        activity::build(config)
             .await
-            .map_err(|e| format!("{e:#}"))
-    });
+            .expect("activity builds")
+            .spawn(),
+    );
     running.database_url = Some(database_url);
     running.prefix = prefix.to_owned();
     running
@@ -170,11 +142,7 @@ pub async fn echo(http: HttpConfig) -> Running {
 }
 
 fn served(app: service_common::Application) -> Running {
-    Running::start(app.port(), |stopped| async move {
-        app.run_until(stop_future(stopped))
-            .await
-            .map_err(|e| e.to_string())
-    })
+    Running::new(app.spawn())
 }
 
 /// hello1400 with `workers` threads on a free port; it has no stop, and lives as long as

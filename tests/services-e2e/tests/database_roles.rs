@@ -5,7 +5,7 @@ use std::process::Command;
 
 use service_test_support::{database_url_for, test_database_url, unique_name};
 
-use crate::support::{migrations, spawn_catalog_on};
+use services_e2e::{catalog_on as spawn_catalog_on, migrations};
 
 fn psql() -> PathBuf {
     std::env::var("PG_BIN")
@@ -14,7 +14,7 @@ fn psql() -> PathBuf {
 }
 
 fn roles_sql() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../roles.sql")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../services/roles.sql")
 }
 
 /// Runs the script as the superuser; returns its exit status and stderr.
@@ -111,7 +111,7 @@ async fn each_service_role_uses_its_own_database_and_cannot_connect_to_the_other
     let service = spawn_catalog_on(
         &catalog_url,
         &service_test_support::test_redis_url(),
-        &crate::support::fresh_prefix(),
+        &service_test_support::fresh_prefix(),
     )
     .await;
     assert_eq!(

@@ -5,6 +5,7 @@
 
 mod activity;
 mod catalog;
+mod catalog_cases;
 mod oversized;
 mod plain;
 mod slow_clients;
