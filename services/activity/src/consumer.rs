@@ -19,6 +19,7 @@ use redis::streams::{
 };
 use redis::{AsyncCommands, RedisResult};
 use service_common::redis::Redis;
+use service_common::trace::TraceContext;
 use tokio::sync::watch;
 
 use crate::store::{self, StoreError};
@@ -200,10 +201,10 @@ impl Consumer {
         if entries.is_empty() {
             return Ok(());
         }
-        let events: Vec<Event> = entries
+        let events: Vec<(Event, TraceContext)> = entries
             .iter()
             .filter_map(|entry| match Event::from_fields(&entry.map) {
-                Ok(event) => Some(event),
+                Ok(event) => Some(received(event)),
                 Err(err) => {
                     tracing::warn!(entry = %entry.id, error = %err, "skipped a malformed event");
                     None
@@ -220,4 +221,21 @@ impl Consumer {
         );
         Ok(())
     }
+}
+
+/// The event in the trace of the change that made it: continued from the `traceparent` it
+/// carries, or a new trace when it has none or one that is malformed (its text is never
+/// logged or stored). Logged in that trace, so this line is found by the same id as the
+/// lines of the request in web and catalog.
+fn received(event: Event) -> (Event, TraceContext) {
+    let trace = event
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse)
+        .map_or_else(TraceContext::new_root, |parent| parent.child());
+    let span = tracing::info_span!("event", trace_id = %trace.trace_id());
+    span.in_scope(|| {
+        tracing::info!(event_id = %event.event_id, kind = event.kind.as_str(), "event received");
+    });
+    (event, trace)
 }

@@ -6,21 +6,32 @@ use std::collections::BTreeMap;
 use cluster_events::{Event, Kind, UnknownKind};
 use deadpool_postgres::Pool;
 use serde::Serialize;
+use service_common::trace::TraceContext;
 
-/// Stores `events` in one transaction; an event whose id is already stored is skipped, so a
-/// redelivered event changes nothing. Returns how many were new.
-pub async fn insert(pool: &Pool, events: &[Event]) -> Result<u64, StoreError> {
+/// An event and the trace it was received in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    #[serde(flatten)]
+    pub event: Event,
+    /// The trace id of the change, as its log lines show it; `null` for events stored before
+    /// traces were recorded.
+    pub trace_id: Option<String>,
+}
+
+/// Stores `events` in one transaction, each with its trace; an event whose id is already
+/// stored is skipped, so a redelivered event changes nothing. Returns how many were new.
+pub async fn insert(pool: &Pool, events: &[(Event, TraceContext)]) -> Result<u64, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let statement = tx
         .prepare_cached(
-            "INSERT INTO events (event_id, kind, name, description, occurred_at)
-             VALUES ($1::text::uuid, $2, $3, $4, $5)
+            "INSERT INTO events (event_id, kind, name, description, occurred_at, trace_id)
+             VALUES ($1::text::uuid, $2, $3, $4, $5, $6)
              ON CONFLICT (event_id) DO NOTHING",
         )
         .await?;
     let mut inserted = 0;
-    for event in events {
+    for (event, trace) in events {
         inserted += tx
             .execute(
                 &statement,
@@ -30,6 +41,7 @@ pub async fn insert(pool: &Pool, events: &[Event]) -> Result<u64, StoreError> {
                     &event.name,
                     &event.description,
                     &event.occurred_at,
+                    &trace.trace_id().to_string(),
                 ],
             )
             .await?;
@@ -39,23 +51,27 @@ pub async fn insert(pool: &Pool, events: &[Event]) -> Result<u64, StoreError> {
 }
 
 /// The newest `limit` events, newest first.
-pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Event>, StoreError> {
+pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<Stored>, StoreError> {
     let client = pool.get().await?;
     let statement = client
         .prepare_cached(
-            "SELECT event_id::text AS event_id, kind, name, description, occurred_at
+            "SELECT event_id::text AS event_id, kind, name, description, occurred_at, trace_id
              FROM events ORDER BY occurred_at DESC, seq DESC LIMIT $1",
         )
         .await?;
     let rows = client.query(&statement, &[&limit]).await?;
     rows.iter()
         .map(|row| {
-            Ok(Event {
-                event_id: row.get("event_id"),
-                kind: row.get::<_, &str>("kind").parse()?,
-                name: row.get("name"),
-                description: row.get("description"),
-                occurred_at: row.get("occurred_at"),
+            Ok(Stored {
+                event: Event {
+                    event_id: row.get("event_id"),
+                    kind: row.get::<_, &str>("kind").parse()?,
+                    name: row.get("name"),
+                    description: row.get("description"),
+                    occurred_at: row.get("occurred_at"),
+                    traceparent: None,
+                },
+                trace_id: row.get("trace_id"),
             })
         })
         .collect()

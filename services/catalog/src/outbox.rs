@@ -8,7 +8,8 @@
 //! to store it once. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several catalog
 //! replicas can publish side by side.
 //!
-//! The entries' fields are the event contract's (`cluster_events`).
+//! The entries' fields are the event contract's (`cluster_events`), the request's
+//! `traceparent` among them, so activity stores the event in the trace of the change.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +74,7 @@ fn entry_fields(row: &Row) -> Result<Vec<(&'static str, String)>, BadRow> {
         name: row.get("name"),
         description: row.get("description"),
         occurred_at: row.get("occurred_at"),
+        traceparent: row.get("traceparent"),
     };
     Ok(event.to_fields()?)
 }
@@ -126,7 +128,8 @@ impl Publisher {
         let tx = client.transaction().await?;
         let rows = tx
             .query(
-                "SELECT id, event_id::text AS event_id, kind, name, description, occurred_at
+                "SELECT id, event_id::text AS event_id, kind, name, description, occurred_at,
+                        traceparent
                  FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 &[&BATCH],
             )

@@ -4,6 +4,7 @@
 
 use cluster_events::Kind;
 use deadpool_postgres::Pool;
+use service_common::trace::TraceContext;
 use tokio_postgres::Row;
 
 use crate::entry::{Description, Entry, Name};
@@ -80,11 +81,17 @@ pub async fn list(
     Ok((entries, more))
 }
 
-/// Creates or replaces an entry and records the `created` or `updated` event.
+/// The outbox's `traceparent`: the change's trace, naming catalog's span as the parent.
+fn traceparent(trace: Option<TraceContext>) -> Option<String> {
+    trace.as_ref().map(TraceContext::header_value)
+}
+
+/// Creates or replaces an entry and records the `created` or `updated` event, in `trace`.
 pub async fn put(
     pool: &Pool,
     name: &Name,
     description: &Description,
+    trace: Option<TraceContext>,
 ) -> Result<(Entry, Written), StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -110,21 +117,27 @@ pub async fn put(
         Written::Replaced => Kind::Updated,
     };
     tx.execute(
-        "INSERT INTO outbox (kind, name, description) VALUES ($1, $2, $3)",
-        &[&kind.as_str(), &name.as_str(), &description.as_str()],
+        "INSERT INTO outbox (kind, name, description, traceparent) VALUES ($1, $2, $3, $4)",
+        &[
+            &kind.as_str(),
+            &name.as_str(),
+            &description.as_str(),
+            &traceparent(trace),
+        ],
     )
     .await?;
     tx.commit().await?;
     Ok((entry(&row), written))
 }
 
-/// Creates an entry only if no entry has its name, and records the `created` event;
-/// `None` when one exists. The check and the insert are one statement, so of two
+/// Creates an entry only if no entry has its name, and records the `created` event in
+/// `trace`; `None` when one exists. The check and the insert are one statement, so of two
 /// concurrent creates of one name exactly one succeeds.
 pub async fn create(
     pool: &Pool,
     name: &Name,
     description: &Description,
+    trace: Option<TraceContext>,
 ) -> Result<Option<Entry>, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -142,11 +155,12 @@ pub async fn create(
         return Ok(None);
     };
     tx.execute(
-        "INSERT INTO outbox (kind, name, description) VALUES ($1, $2, $3)",
+        "INSERT INTO outbox (kind, name, description, traceparent) VALUES ($1, $2, $3, $4)",
         &[
             &Kind::Created.as_str(),
             &name.as_str(),
             &description.as_str(),
+            &traceparent(trace),
         ],
     )
     .await?;
@@ -154,8 +168,12 @@ pub async fn create(
     Ok(Some(entry(&row)))
 }
 
-/// Deletes an entry and records the `deleted` event; `false` when there was none.
-pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, StoreError> {
+/// Deletes an entry and records the `deleted` event in `trace`; `false` when there was none.
+pub async fn delete(
+    pool: &Pool,
+    name: &Name,
+    trace: Option<TraceContext>,
+) -> Result<bool, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let deleted = tx
@@ -165,8 +183,8 @@ pub async fn delete(pool: &Pool, name: &Name) -> Result<bool, StoreError> {
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO outbox (kind, name) VALUES ($1, $2)",
-        &[&Kind::Deleted.as_str(), &name.as_str()],
+        "INSERT INTO outbox (kind, name, traceparent) VALUES ($1, $2, $3)",
+        &[&Kind::Deleted.as_str(), &name.as_str(), &traceparent(trace)],
     )
     .await?;
     tx.commit().await?;

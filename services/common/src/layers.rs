@@ -1,5 +1,5 @@
-//! The HTTP layers every service wears: request metrics, request id, request span, timeout,
-//! body limit.
+//! The HTTP layers every service wears: request metrics, request id, trace context, request
+//! span, timeout, body limit.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -20,64 +20,88 @@ use tracing::Level;
 use crate::config::{ErrorBody, HttpConfig};
 use crate::metrics::requests::{RecordLayer, RequestMetrics};
 use crate::metrics::Metrics;
+use crate::trace::TraceContext;
 
 /// The request id header: kept when the caller sends one (so one id follows a request
 /// through web → catalog), generated otherwise, and returned on the response.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
-    /// The request id of the request being served, for the clients that call other services
-    /// on its behalf (see [`current_request_id`]).
-    static CURRENT_REQUEST_ID: Option<HeaderValue>;
+    /// What the clients that call other services on behalf of the request being served send
+    /// on (see [`current_request_id`] and [`current_trace`]).
+    static CURRENT: RequestContext;
+}
+
+/// The request id and trace of the request a task is serving.
+#[derive(Debug, Clone)]
+struct RequestContext {
+    request_id: Option<HeaderValue>,
+    trace: TraceContext,
 }
 
 /// The request id of the request this task is serving, if any: a service that calls another
 /// sends it on, so one id follows a request through web → catalog.
 pub fn current_request_id() -> Option<HeaderValue> {
-    CURRENT_REQUEST_ID.try_with(Option::clone).ok().flatten()
+    CURRENT
+        .try_with(|context| context.request_id.clone())
+        .ok()
+        .flatten()
 }
 
-/// Serves the rest of the stack with the request's id readable by [`current_request_id`].
+/// The trace of the request this task is serving: a call made on its behalf names it as
+/// the parent (`traceparent`), and catalog stores it with the change's outbox event.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT.try_with(|context| context.trace).ok()
+}
+
+/// Serves the rest of the stack with the request's id and trace readable by
+/// [`current_request_id`] and [`current_trace`], and the trace in the request's extensions
+/// for its span. The trace continues a valid incoming `traceparent` or starts a new one.
 /// Written as a tower layer rather than `axum::middleware::from_fn`, which clones the rest
 /// of the stack and boxes two futures for every request.
 #[derive(Debug, Clone, Copy)]
-struct ScopeRequestIdLayer;
+struct ScopeRequestLayer;
 
-impl<S> Layer<S> for ScopeRequestIdLayer {
-    type Service = ScopeRequestId<S>;
+impl<S> Layer<S> for ScopeRequestLayer {
+    type Service = ScopeRequest<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ScopeRequestId(inner)
+        ScopeRequest(inner)
     }
 }
 
 #[derive(Debug, Clone)]
-struct ScopeRequestId<S>(S);
+struct ScopeRequest<S>(S);
 
-impl<S, B> Service<Request<B>> for ScopeRequestId<S>
+impl<S, B> Service<Request<B>> for ScopeRequest<S>
 where
     S: Service<Request<B>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = TaskLocalFuture<Option<HeaderValue>, S::Future>;
+    type Future = TaskLocalFuture<RequestContext, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let id = request.headers().get(REQUEST_ID_HEADER).cloned();
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let trace = TraceContext::continue_or_start(request.headers());
+        request.extensions_mut().insert(trace);
+        let context = RequestContext {
+            request_id: request.headers().get(REQUEST_ID_HEADER).cloned(),
+            trace,
+        };
         // The handler runs when the future is polled, inside the scope.
-        CURRENT_REQUEST_ID.scope(id, self.0.call(request))
+        CURRENT.scope(context, self.0.call(request))
     }
 }
 
 /// Wraps every route of `router` (add all routes first: `Router::layer` applies only to
 /// routes that exist) with the shared layers, outermost first:
 /// request metrics (registered in `metrics`, unless `config.request_metrics` is off; outside
-/// the others so they count the 408 and 413 answers) → request id (kept for the handlers'
-/// own calls to other services) → span and response log → propagate id → wording of the
+/// the others so they count the 408 and 413 answers) → request id → request id and trace
+/// kept for the handlers' own calls to other services → span and response log → propagate id → wording of the
 /// limits' errors → body limit (413) → timeout (408).
 pub fn apply(router: Router, config: &HttpConfig, metrics: &Metrics) -> Router {
     let limits = Limits {
@@ -91,7 +115,7 @@ pub fn apply(router: Router, config: &HttpConfig, metrics: &Metrics) -> Router {
     let layers = ServiceBuilder::new()
         .option_layer(record)
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-        .layer(ScopeRequestIdLayer)
+        .layer(ScopeRequestLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -112,8 +136,13 @@ pub fn apply(router: Router, config: &HttpConfig, metrics: &Metrics) -> Router {
 }
 
 /// The span of one request. It records the matched route template (`/info/{name}`), not
-/// the raw path, so logs group by endpoint and never hold user input from the path.
+/// the raw path, so logs group by endpoint and never hold user input from the path; and
+/// the trace id, so every line of one "add entry" in every service can be found by it.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let trace_id = request
+        .extensions()
+        .get::<TraceContext>()
+        .map(|trace| tracing::field::display(trace.trace_id()));
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -128,6 +157,7 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         method = %request.method(),
         route,
         request_id,
+        trace_id,
     )
 }
 

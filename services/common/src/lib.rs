@@ -16,6 +16,7 @@ pub mod shutdown;
 pub mod startup;
 pub mod stopping;
 pub mod telemetry;
+pub mod trace;
 
 pub use config::{ConfigError, Env, ErrorBody, HttpConfig, LogFormat};
 pub use health::{Check, Readiness, Status};

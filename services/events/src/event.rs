@@ -22,6 +22,10 @@ pub struct Event {
     pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
+    /// The W3C `traceparent` the change was made in, as the stream carries it: text a
+    /// reader must validate before it believes it. Not part of the feed.
+    #[serde(skip)]
+    pub traceparent: Option<String>,
 }
 
 impl Event {
@@ -41,6 +45,9 @@ impl Event {
         ];
         if let Some(description) = &self.description {
             fields.push((field::DESCRIPTION, description.clone()));
+        }
+        if let Some(traceparent) = &self.traceparent {
+            fields.push((field::TRACEPARENT, traceparent.clone()));
         }
         Ok(fields)
     }
@@ -77,6 +84,8 @@ impl Event {
             name: required(fields, field::NAME)?,
             description: optional(fields, field::DESCRIPTION)?,
             occurred_at,
+            // Advisory: one that is not text is dropped rather than the event with it.
+            traceparent: optional(fields, field::TRACEPARENT).ok().flatten(),
         })
     }
 }
@@ -167,9 +176,21 @@ mod tests {
 
     #[test]
     fn fields_a_reader_does_not_know_are_ignored() {
-        let pairs = version_one(b"updated", b"redis", &[("traceparent", b"00-abc-def-01")]);
+        let pairs = version_one(b"updated", b"redis", &[("span", b"00-abc-def-01")]);
         let event = Event::from_fields(&raw(&pairs)).unwrap();
         assert_eq!(event.kind, Kind::Updated);
+    }
+
+    #[test]
+    fn a_traceparent_is_carried_as_text_and_one_that_is_not_text_is_dropped() {
+        let pairs = version_one(b"updated", b"redis", &[("traceparent", b"00-abc-def-01")]);
+        let event = Event::from_fields(&raw(&pairs)).unwrap();
+        assert_eq!(event.traceparent.as_deref(), Some("00-abc-def-01"));
+        for spoiled in [&b"\xff\xfe"[..], b"00-a\0b"] {
+            let pairs = version_one(b"created", b"redis", &[("traceparent", spoiled)]);
+            let event = Event::from_fields(&raw(&pairs)).expect("the event is kept");
+            assert_eq!(event.traceparent, None);
+        }
     }
 
     #[test]
@@ -265,13 +286,12 @@ mod tests {
             kind,
             text,
             prop::option::of(text),
-            seconds,
-            nanos,
-            offset,
+            (seconds, nanos, offset),
+            prop::option::of(text),
         )
             .prop_filter_map(
                 "the time must stay within years 0 to 9999",
-                |(event_id, kind, name, description, seconds, nanos, offset)| {
+                |(event_id, kind, name, description, (seconds, nanos, offset), traceparent)| {
                     let at = OffsetDateTime::from_unix_timestamp(seconds).ok()?
                         + time::Duration::nanoseconds(nanos.into());
                     let at = at.checked_to_offset(UtcOffset::from_whole_seconds(offset).ok()?)?;
@@ -281,6 +301,7 @@ mod tests {
                         name,
                         description,
                         occurred_at: at,
+                        traceparent,
                     })
                 },
             )

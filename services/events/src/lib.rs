@@ -3,8 +3,9 @@
 //! entry and how those fields are read back, and the schema version of that format.
 //!
 //! A stream entry has the fields `schema_version`, `event_id` (a UUID), `kind` (`created`,
-//! `updated` or `deleted`), `name`, `occurred_at` (RFC 3339, UTC) and, except for `deleted`,
-//! `description`. Readers ignore fields they do not know, so adding an optional field keeps
+//! `updated` or `deleted`), `name`, `occurred_at` (RFC 3339, UTC), except for `deleted`
+//! `description`, and when the change was made in a trace, `traceparent` (W3C Trace Context,
+//! naming the publisher's span as the parent; added in version 1 as an optional field). Readers ignore fields they do not know, so adding an optional field keeps
 //! the version; only a change old readers would misread raises it.
 
 mod error;

@@ -5,11 +5,9 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use service_common::health::{self, Readiness};
-use service_common::layers::REQUEST_ID_HEADER;
 
 use crate::upstream::Upstream;
 
@@ -41,8 +39,8 @@ pub fn router(answer: Answer) -> Router {
     routes.merge(health::router(Readiness::always()))
 }
 
-async fn answer_from_upstream(State(upstream): State<Upstream>, headers: HeaderMap) -> Response {
-    match upstream.fetch(headers.get(REQUEST_ID_HEADER)).await {
+async fn answer_from_upstream(State(upstream): State<Upstream>) -> Response {
+    match upstream.fetch().await {
         Ok(body) => body.into_response(),
         Err(err) => err.into_response(),
     }

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use service_common::layers::REQUEST_ID_HEADER;
+use service_common::layers;
+use service_common::trace::TRACEPARENT;
 
 /// A client for the configured upstream URL.
 #[derive(Debug, Clone)]
@@ -44,11 +45,15 @@ impl Upstream {
         })
     }
 
-    /// GETs the URL, passing the request id along so both services log the same one.
-    pub async fn fetch(&self, request_id: Option<&HeaderValue>) -> Result<String, UpstreamError> {
+    /// GETs the URL, passing the request id and trace of the request being served along so
+    /// both services log the same ones.
+    pub async fn fetch(&self) -> Result<String, UpstreamError> {
         let mut request = self.client.get(&self.url);
-        if let Some(id) = request_id {
-            request = request.header(REQUEST_ID_HEADER, id.clone());
+        if let Some(id) = layers::current_request_id() {
+            request = request.header(layers::REQUEST_ID_HEADER, id);
+        }
+        if let Some(trace) = layers::current_trace() {
+            request = request.header(TRACEPARENT, trace.header_value());
         }
         let fail = |source: reqwest::Error| {
             if source.is_timeout() {

@@ -34,7 +34,7 @@ fn the_whole_app_runs_on_a_real_cluster_and_survives_faults() {
     eprintln!("== kubectl apply -k k8s/app/offline");
     let took = app::deploy(&cluster, &manifests.path("app/offline"), READY);
     eprintln!("kubectl apply -k k8s/app/offline to every workload Ready: {took:?}");
-    for job in ["catalog-migrate-v2", "activity-migrate-v1"] {
+    for job in ["catalog-migrate-v3", "activity-migrate-v2"] {
         wait::job_complete(&cluster, NAMESPACE, job, SECONDS(10)).unwrap_or_else(|e| panic!("{e}"));
     }
 
@@ -164,17 +164,17 @@ fn a_new_migration_runs_once_and_holds_new_pods_back_until_done(
     let context = tempfile::tempdir().expect("a temporary folder");
     let files = [
         (
-            "V3__kubernetes_marker.sql",
+            "V4__kubernetes_marker.sql",
             "CREATE TABLE kubernetes_marker (id integer PRIMARY KEY);\n",
         ),
         (
-            "V3__kubernetes_marker.down.sql",
+            "V4__kubernetes_marker.down.sql",
             "DROP TABLE kubernetes_marker;\n",
         ),
         (
             "Dockerfile",
             "FROM docker-cluster-rust/dbtool:dev\n\
-             COPY V3__kubernetes_marker.sql V3__kubernetes_marker.down.sql /migrations/catalog/\n",
+             COPY V4__kubernetes_marker.sql V4__kubernetes_marker.down.sql /migrations/catalog/\n",
         ),
     ];
     for (name, text) in files {
@@ -223,7 +223,7 @@ fn a_new_migration_runs_once_and_holds_new_pods_back_until_done(
     .expect("a Pod as JSON");
     assert!(
         init_running(&pod) && !diagnose::pod_is_fine(&pod),
-        "{held_pod} was not held back by `dbtool wait` although V3 is pending:\n{}",
+        "{held_pod} was not held back by `dbtool wait` although V4 is pending:\n{}",
         diagnose::report(cluster, NAMESPACE, Some(selector))
     );
     let ready_old = diagnose::pods(cluster, NAMESPACE, Some(selector))
@@ -235,25 +235,25 @@ fn a_new_migration_runs_once_and_holds_new_pods_back_until_done(
         "no catalog Pod serves while the new one waits"
     );
     eprintln!(
-        "{held_pod}: held in its init container for {:?} while V3 is pending; {ready_old} old Pods serve",
+        "{held_pod}: held in its init container for {:?} while V4 is pending; {ready_old} old Pods serve",
         held_since.elapsed()
     );
 
     // The documented step: rename the Job to the new version, apply again.
     let job_file = manifests.path("app/base/catalog-migrate.yaml");
     let text = std::fs::read_to_string(&job_file).expect("the Job's manifest");
-    assert!(text.contains("name: catalog-migrate-v2"), "{text}");
+    assert!(text.contains("name: catalog-migrate-v3"), "{text}");
     std::fs::write(
         &job_file,
-        text.replace("name: catalog-migrate-v2", "name: catalog-migrate-v3"),
+        text.replace("name: catalog-migrate-v3", "name: catalog-migrate-v4"),
     )
     .expect("writable");
     app::apply_kustomization(cluster, &manifests.path("app/offline"));
-    wait::job_complete(cluster, NAMESPACE, "catalog-migrate-v3", READY)
+    wait::job_complete(cluster, NAMESPACE, "catalog-migrate-v4", READY)
         .unwrap_or_else(|e| panic!("{e}"));
     wait::workloads_ready(cluster, NAMESPACE, READY).unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
-        "catalog-migrate-v3 applied V3; the held Pods became ready {:?} after the restart",
+        "catalog-migrate-v4 applied V4; the held Pods became ready {:?} after the restart",
         held_since.elapsed()
     );
 
@@ -264,21 +264,21 @@ fn a_new_migration_runs_once_and_holds_new_pods_back_until_done(
         cluster,
         "catalog-db-0",
         "catalog",
-        "SELECT count(*) FROM refinery_schema_history WHERE version = 3",
+        "SELECT count(*) FROM refinery_schema_history WHERE version = 4",
     );
-    assert_eq!(history.trim(), "1", "V3's history rows");
+    assert_eq!(history.trim(), "1", "V4's history rows");
     let marker = app::psql(
         cluster,
         "catalog-db-0",
         "catalog",
         "SELECT to_regclass('kubernetes_marker') IS NOT NULL",
     );
-    assert_eq!(marker.trim(), "t", "V3's table exists");
-    let job_pods = app::pod_names(cluster, "job-name=catalog-migrate-v3");
+    assert_eq!(marker.trim(), "t", "V4's table exists");
+    let job_pods = app::pod_names(cluster, "job-name=catalog-migrate-v4");
     assert_eq!(
         job_pods.len(),
         1,
-        "catalog-migrate-v3 ran once: {job_pods:?}"
+        "catalog-migrate-v4 ran once: {job_pods:?}"
     );
     let jobs = cluster.kubectl_ok(&[
         "get",
@@ -294,7 +294,7 @@ fn a_new_migration_runs_once_and_holds_new_pods_back_until_done(
             .filter(|j| j.starts_with("catalog-migrate"))
             .count()
             == 2,
-        "the v2 Job and the one v3 Job: {jobs}"
+        "the v3 Job and the one v4 Job: {jobs}"
     );
 }
 

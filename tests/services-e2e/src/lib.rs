@@ -4,8 +4,12 @@
 
 use std::path::PathBuf;
 
+pub mod separate;
+
 use service_common::Running;
 use service_test_support::{fresh_database, test_redis_url, unique_name, TestService};
+
+pub use crate::separate::{Log, Separate};
 
 /// The three services, running until this value is dropped.
 pub struct Cluster {
@@ -52,44 +56,103 @@ pub fn migrations(database: &str) -> PathBuf {
         .join(database)
 }
 
-impl Cluster {
-    /// Starts catalog, activity and web; hello and echo are left unreachable (the page says
-    /// so), as they take no part in what these tests follow.
-    pub async fn start() -> Self {
+/// What the three services of one test are configured with: fresh databases, one fresh
+/// Redis key prefix, a consumer of its own.
+struct Setup {
+    catalog: catalog::Config,
+    activity: activity::Config,
+    redis_url: String,
+    prefix: String,
+}
+
+impl Setup {
+    async fn new() -> Self {
         let redis_url = test_redis_url();
         let prefix = format!("{}:", unique_name("e2e"));
         let catalog_db = fresh_database("catalog_e2e", Some(&migrations("catalog"))).await;
         let activity_db = fresh_database("activity_e2e", Some(&migrations("activity"))).await;
+        let consumer = unique_name("consumer");
+        Self {
+            catalog: catalog::Config::for_tests(&catalog_db, &redis_url, &prefix),
+            activity: activity::Config::for_tests(&activity_db, &redis_url, &prefix, &consumer),
+            redis_url,
+            prefix,
+        }
+    }
 
-        let catalog = catalog::Config::for_tests(&catalog_db, &redis_url, &prefix);
-        let catalog = catalog::build(catalog)
+    /// web pointed at both. Nothing listens on port 1 of loopback: hello and echo show as
+    /// unavailable, as they take no part in what these tests follow.
+    fn web(&self, catalog_url: &str, activity_url: &str) -> web::Config {
+        web::Config {
+            catalog_url: catalog_url.to_owned(),
+            activity_url: activity_url.to_owned(),
+            visits_key: format!("{}web:visits", self.prefix),
+            ..web::Config::for_tests("http://127.0.0.1:1", &self.redis_url)
+        }
+    }
+}
+
+impl Cluster {
+    /// Starts catalog, activity and web.
+    pub async fn start() -> Self {
+        let setup = Setup::new().await;
+        let catalog = catalog::build(setup.catalog.clone())
             .await
             .expect("catalog starts")
             .spawn();
-        let catalog_url = catalog.url();
-
-        let consumer = unique_name("consumer");
-        let activity = activity::Config::for_tests(&activity_db, &redis_url, &prefix, &consumer);
-        let activity = activity::build(activity)
+        let activity = activity::build(setup.activity.clone())
             .await
             .expect("activity starts")
             .spawn();
-        let activity_url = activity.url();
-
-        // Nothing listens on port 1 of loopback: hello and echo show as unavailable.
-        let web_config = web::Config {
-            catalog_url: catalog_url.clone(),
-            activity_url: activity_url.clone(),
-            visits_key: format!("{prefix}web:visits"),
-            ..web::Config::for_tests("http://127.0.0.1:1", &redis_url)
-        };
-        let web = web::build(&web_config).await.expect("web starts").spawn();
-        let web_url = web.url();
+        let web = web::build(&setup.web(&catalog.url(), &activity.url()))
+            .await
+            .expect("web starts")
+            .spawn();
         Self {
-            web: web_url,
-            catalog: catalog_url,
-            activity: activity_url,
+            web: web.url(),
+            catalog: catalog.url(),
+            activity: activity.url(),
             _running: [catalog, activity, web],
+        }
+    }
+}
+
+/// The three services of a [`Cluster`], each on a thread and runtime of its own with its own
+/// JSON log, as each runs in its own container: a test reads what each one logged.
+pub struct SeparateCluster {
+    pub web: Separate,
+    pub catalog: Separate,
+    pub activity: Separate,
+}
+
+impl SeparateCluster {
+    pub async fn start() -> Self {
+        let setup = Setup::new().await;
+        let config = setup.catalog.clone();
+        let catalog = Separate::start(move || async move {
+            catalog::build(config)
+                .await
+                .expect("catalog starts")
+                .spawn()
+        })
+        .await;
+        let config = setup.activity.clone();
+        let activity = Separate::start(move || async move {
+            activity::build(config)
+                .await
+                .expect("activity starts")
+                .spawn()
+        })
+        .await;
+        let config = setup.web(&catalog.url, &activity.url);
+        let web = Separate::start(move || async move {
+            web::build(&config).await.expect("web starts").spawn()
+        })
+        .await;
+        Self {
+            web,
+            catalog,
+            activity,
         }
     }
 }

@@ -1,9 +1,8 @@
-//! `GET /activity?limit=N`: the newest events, newest first.
+//! `GET /activity?limit=N`: the newest events, newest first, each with its trace id.
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use cluster_events::Event;
 use serde::Serialize;
 use service_common::data_service::Limit;
 
@@ -20,7 +19,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Serialize)]
 struct Feed {
-    items: Vec<Event>,
+    items: Vec<store::Stored>,
 }
 
 async fn feed(

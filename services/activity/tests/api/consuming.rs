@@ -176,10 +176,8 @@ async fn two_replicas_in_one_group_share_the_events_and_store_each_once() {
         .batch_execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let one = spawn_activity_on(&database_url, &url, &prefix, "replica-1").await;
-    let _two = spawn_activity_on(&database_url, &url, &prefix, "replica-2").await;
-    // More than one batch (100), so that even a replica that reads all it can in one call
-    // leaves entries for the other.
+    // More than one batch (100), all in the stream before either replica reads, so that a
+    // replica that reads all it can in one call leaves entries for the other.
     let ids: Vec<String> = (0..250)
         .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
         .collect();
@@ -191,6 +189,8 @@ async fn two_replicas_in_one_group_share_the_events_and_store_each_once() {
         )
         .await;
     }
+    let one = spawn_activity_on(&database_url, &url, &prefix, "replica-1").await;
+    let _two = spawn_activity_on(&database_url, &url, &prefix, "replica-2").await;
     wait_for(
         "both replicas holding entries",
         Duration::from_secs(20),
@@ -204,10 +204,12 @@ async fn two_replicas_in_one_group_share_the_events_and_store_each_once() {
     .await;
     locker.batch_execute("ROLLBACK").await.unwrap();
 
+    // No entry pending is not enough: between a replica's acknowledgement and its next
+    // read, none is pending while some are still unread.
     wait_for(
-        "every entry acknowledged",
+        "every entry stored and acknowledged",
         Duration::from_secs(30),
-        || async { pending(&url, &prefix).await == 0 },
+        || async { pending(&url, &prefix).await == 0 && one.total().await >= 250 },
     )
     .await;
     let stored: i64 = locker

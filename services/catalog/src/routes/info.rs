@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use service_common::data_service::{Limit, ServerError};
+use service_common::layers::current_trace;
 
 use crate::entry::{Description, Entry, Name, Page, BODY_SHAPE};
 use crate::error::ApiError;
@@ -111,8 +112,10 @@ async fn write(
         .map_err(|e| ApiError::Unprocessable(format!("{BODY_SHAPE}: {e}")))?;
     let description =
         Description::parse(body.description).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    // The change's event is recorded in the request's trace, which activity continues.
+    let trace = current_trace();
     let (entry, written) = if create_only(&headers) {
-        let entry = store::create(&state.pool, &name, &description)
+        let entry = store::create(&state.pool, &name, &description, trace)
             .await?
             .ok_or_else(|| {
                 ApiError::PreconditionFailed(format!(
@@ -122,7 +125,7 @@ async fn write(
             })?;
         (entry, Written::Created)
     } else {
-        store::put(&state.pool, &name, &description).await?
+        store::put(&state.pool, &name, &description, trace).await?
     };
     state.cache.invalidate(&name).await;
     state.outbox.wake();
@@ -145,7 +148,7 @@ async fn remove(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let name = parse_name(path)?;
-    if !store::delete(&state.pool, &name).await? {
+    if !store::delete(&state.pool, &name, current_trace()).await? {
         return Err(ApiError::NotFound(format!(
             "no entry named {}",
             name.as_str()

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use reqwest::Url;
+use service_common::layers;
+use service_common::trace::TRACEPARENT;
 
 use crate::metrics::BackendMetrics;
 use crate::pages::Failure;
@@ -124,13 +126,17 @@ impl Backend {
         url
     }
 
-    /// A request to this backend, carrying the id of the request being served.
+    /// A request to this backend, carrying the id and the trace of the request being served
+    /// (`x-request-id`, `traceparent` naming web's span as the parent).
     pub fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
-        let request = self.client.request(method, url).timeout(self.timeout);
-        match service_common::layers::current_request_id() {
-            Some(id) => request.header(service_common::layers::REQUEST_ID_HEADER, id),
-            None => request,
+        let mut request = self.client.request(method, url).timeout(self.timeout);
+        if let Some(id) = layers::current_request_id() {
+            request = request.header(layers::REQUEST_ID_HEADER, id);
         }
+        if let Some(trace) = layers::current_trace() {
+            request = request.header(TRACEPARENT, trace.header_value());
+        }
+        request
     }
 
     /// Sends `request`; a 2xx comes back as the response, any other 4xx becomes

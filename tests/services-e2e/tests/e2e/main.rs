@@ -2,4 +2,5 @@
 
 mod browser;
 mod flow;
+mod trace;
 mod visitor;

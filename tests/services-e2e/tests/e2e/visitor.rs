@@ -56,15 +56,27 @@ impl Visitor {
 
     /// Submits a form with the visitor's token.
     pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.submit_with(path, fields, &[]).await
+    }
+
+    /// Submits a form with the visitor's token and these extra request headers.
+    pub async fn submit_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", &self.token)];
         form.extend_from_slice(fields);
-        self.client
+        let mut request = self
+            .client
             .post(format!("{}{path}", self.base))
             .header(COOKIE, &self.cookie)
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
+            .form(&form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
     }
 
     /// Submits a form that must succeed, and returns where it redirects to.
