@@ -3,6 +3,8 @@
 #   - compose/app from built images to every service healthy (migrations exited 0): once
 #     cold (new volumes, so both databases initialise) and once warm (after `down`, volumes
 #     kept). Target: under 10 s.
+#   - the memory of the cluster at rest, without and with the `observability` profile
+#     (Prometheus and the three exporters). Target: the profile adds under 150 MiB.
 #   - the size of every project image and base image. Targets: each service image under
 #     20 MB, the dbtool image under 10 MB.
 #   - the rebuild time of a one-line change to one service (hello's built-in greeting):
@@ -66,7 +68,7 @@ export WEB_PORT=$port
 changed_file=services/hello/src/greeting.rs
 original=
 cleanup() {
-    (cd compose/app && "${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1) || true
+    (cd compose/app && COMPOSE_PROFILES=observability "${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1) || true
     if [ -n "$original" ]; then
         # Only our own edit is undone: if someone changed the file meanwhile, it stays.
         if [ "$(sha256sum <"$changed_file")" = "$changed_sum" ]; then
@@ -90,7 +92,8 @@ time_up() {
         local waiting=
         for id in $("${compose[@]}" ps -q); do
             case $(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{.State.ExitCode}}{{end}}' "$id") in
-            healthy | exited0) ;;
+            # running0: running without a healthcheck (the observability profile).
+            healthy | exited0 | running0) ;;
             unhealthy | exited*)
                 echo "error: $(docker inspect --format '{{.Name}}' "$id") failed" >&2
                 "${compose[@]}" logs --tail 20 >&2
@@ -111,7 +114,30 @@ echo "== compose/app: up -d to every service healthy (target < 10 s)"
 echo "cold (new volumes, databases initialise): $(time_up) s"
 "${compose[@]}" down -t 5 >/dev/null 2>&1
 echo "warm (volumes kept):                      $(time_up) s"
-"${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1
+
+# MiB used by the running containers of the project, as `docker stats` reports them.
+memory_mib() {
+    # shellcheck disable=SC2046 # one argument per container id
+    docker stats --no-stream --format '{{.MemUsage}}' $("${compose[@]}" ps -q) |
+        awk '{ v = $1; u = v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+$/, "", v)
+               f = u == "GiB" ? 1024 : u == "MiB" ? 1 : u == "KiB" ? 1 / 1024 : 1 / 1048576
+               total += v * f } END { printf "%.0f", total }'
+}
+echo "== memory at rest (target: the observability profile adds < 150 MiB)"
+sleep 20
+without=$(memory_mib)
+echo "cluster:                                  $without MiB ($("${compose[@]}" ps -q | wc -l) containers)"
+if [ -n "${PROMETHEUS_IMAGE:-}" ]; then
+    export PROMETHEUS_PORT=$((port + 1000))
+    COMPOSE_PROFILES=observability time_up >/dev/null
+    # A minute of scrapes every 5 s: Prometheus's head block holds every series by then.
+    sleep 60
+    with=$(COMPOSE_PROFILES=observability memory_mib)
+    echo "with the observability profile:           $with MiB (adds $((with - without)) MiB)"
+else
+    echo "with the observability profile:           (its images are built for the machine's own platform only)"
+fi
+COMPOSE_PROFILES=observability "${compose[@]}" down -v --remove-orphans -t 5 >/dev/null 2>&1
 cd "$root"
 
 echo "== image sizes (targets: services < 20 MB, dbtool < 10 MB)"
@@ -120,7 +146,8 @@ for binary in $binaries; do
     size=$(docker image inspect --format '{{.Size}}' "$image")
     awk -v n="$image" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
 done
-for image in "$RUNTIME_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"; do
+for image in "$RUNTIME_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" ${PROMETHEUS_IMAGE:+"$PROMETHEUS_IMAGE" \
+    "$POSTGRES_EXPORTER_IMAGE" "$REDIS_EXPORTER_IMAGE"}; do
     size=$(docker image inspect --format '{{.Size}}' "$image")
     awk -v n="$image" -v s="$size" 'BEGIN { printf "%-42s %6.1f MB\n", n, s / 1e6 }'
 done

@@ -7,13 +7,19 @@
 #   docker-cluster-rust/postgres:15-bookworm   PostgreSQL 15 with the official image's contract
 #   docker-cluster-rust/redis:7-bookworm       Redis 7 as the official image runs it
 #
+# and, for compose/app's `observability` profile (the machine's own platform only):
+#
+#   docker-cluster-rust/prometheus:2-bookworm          Prometheus, run as prom/prometheus runs
+#   docker-cluster-rust/postgres-exporter:0-bookworm   the PostgreSQL exporter
+#   docker-cluster-rust/redis-exporter:1-bookworm      the Redis exporter
+#
 # Each root file system comes from mmdebstrap (installed through apt when missing) and becomes
 # an image through docker/base/<kind>/Dockerfile (`FROM scratch`, `ADD rootfs.tar /`). An
 # image that exists with the same recipe (a hash of this script and the files under
 # docker/base/) is kept, so a second run takes a second.
 #
 #   scripts/build-base-images.sh            build the missing images
-#   scripts/build-base-images.sh --force    rebuild all three
+#   scripts/build-base-images.sh --force    rebuild them all
 #   scripts/build-base-images.sh --print-env
 #                                           print the compose variables that select them
 #   scripts/build-base-images.sh --platform linux/arm64 [--force|--print-env]
@@ -61,12 +67,20 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 runtime_image=docker-cluster-rust/runtime:$suite$suffix
 postgres_image=docker-cluster-rust/postgres:15-$suite$suffix
 redis_image=docker-cluster-rust/redis:7-$suite$suffix
+prometheus_image=docker-cluster-rust/prometheus:2-$suite$suffix
+postgres_exporter_image=docker-cluster-rust/postgres-exporter:0-$suite$suffix
+redis_exporter_image=docker-cluster-rust/redis-exporter:1-$suite$suffix
 
 if [ "$print" = true ]; then
     # The variables every compose file reads its image names from.
     echo "POSTGRES_IMAGE=$postgres_image"
     echo "REDIS_IMAGE=$redis_image"
     echo "RUNTIME_IMAGE=$runtime_image"
+    if [ -z "$suffix" ]; then
+        echo "PROMETHEUS_IMAGE=$prometheus_image"
+        echo "POSTGRES_EXPORTER_IMAGE=$postgres_exporter_image"
+        echo "REDIS_EXPORTER_IMAGE=$redis_exporter_image"
+    fi
     exit 0
 fi
 [ -n "$platform" ] || platform=$(engine_platform)
@@ -198,6 +212,36 @@ build_redis() {
         --customize-hook='install -m 755 docker/base/redis/docker-entrypoint.sh "$1"/usr/local/bin/'
 }
 
+# The monitoring images: one Debian package each, its binary the entrypoint, run as nobody
+# (65534) as the public images run. Their kinds name the image folder under docker/base/.
+build_monitoring() {
+    local image=$1 kind=$2 description=$3 package=$4
+    shift 4
+    build_server "$image" "$kind" "$description" --include="$package" "$@"
+}
+
+build_prometheus() {
+    build_monitoring "$prometheus_image" prometheus \
+        "Prometheus from Debian, run as the prom/prometheus image runs it" prometheus \
+        --customize-hook='mkdir -p "$1"/prometheus && chown 65534:65534 "$1"/prometheus' \
+        --customize-hook='rm -rf "$1"/var/lib/prometheus/*'
+}
+
+build_postgres_exporter() {
+    build_monitoring "$postgres_exporter_image" postgres-exporter \
+        "The Prometheus PostgreSQL exporter from Debian" prometheus-postgres-exporter
+}
+
+build_redis_exporter() {
+    build_monitoring "$redis_exporter_image" redis-exporter \
+        "The Prometheus Redis exporter from Debian" prometheus-redis-exporter
+}
+
+kinds=(runtime postgres redis)
+if [ -z "$suffix" ]; then
+    kinds+=(prometheus postgres_exporter redis_exporter)
+fi
+
 if [ "$arch" != "$(dpkg --print-architecture)" ]; then
     log "building for $platform, tags ending in $suffix"
     # Another platform's maintainer scripts run in mmdebstrap's chroot under emulation.
@@ -206,9 +250,9 @@ fi
 
 # The builds download in parallel; each logs to its own file, shown only when it fails.
 pids=() names=()
-for kind in runtime postgres redis; do
+for kind in "${kinds[@]}"; do
     image_var=${kind}_image
-    if up_to_date "$kind" "${!image_var}"; then
+    if up_to_date "${kind//_/-}" "${!image_var}"; then
         log "${!image_var} is up to date"
         continue
     fi

@@ -12,8 +12,9 @@
 #                                 under emulation: scripts/enable-emulation.sh) and uses them
 #                                 for this run only; a slower start
 #
-# Stop it with `docker compose -f compose/app/docker-compose.yaml down` (add -v to delete
-# the databases).
+# COMPOSE_PROFILES=observability adds Prometheus and the exporters (Prometheus on
+# http://localhost:9090). Stop it with `docker compose -f compose/app/docker-compose.yaml
+# down` (add -v to delete the databases).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -55,10 +56,12 @@ if [ -n "$platform" ]; then
 elif [ "$offline" = true ]; then
     "$root/scripts/build-base-images.sh"
     "$root/scripts/build-images.sh"
-    # Once: later runs of `docker compose` in this folder then use the local images too.
-    if ! grep -q '^POSTGRES_IMAGE=' "$here/.env"; then
-        "$root/scripts/build-base-images.sh" --print-env | grep -v '^RUNTIME_IMAGE=' >>"$here/.env"
-    fi
+    # Each once: later runs of `docker compose` in this folder then use the local images too
+    # (an .env written before a variable existed gets it on the next run).
+    "$root/scripts/build-base-images.sh" --print-env | grep -v '^RUNTIME_IMAGE=' |
+        while IFS= read -r line; do
+            grep -q "^${line%%=*}=" "$here/.env" || echo "$line" >>"$here/.env"
+        done
 fi
 
 if docker compose version >/dev/null 2>&1; then
@@ -90,7 +93,8 @@ while :; do
     for id in $("$@" ps -q); do
         state=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{.State.ExitCode}}{{end}}' "$id")
         case $state in
-        healthy | exited0) ;;
+        # running0: running, without a healthcheck (the observability profile's exporters).
+        healthy | exited0 | running0) ;;
         unhealthy | exited*)
             echo "error: $(docker inspect --format '{{.Name}}' "$id") is $state; see: $* logs" >&2
             exit 1

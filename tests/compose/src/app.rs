@@ -25,6 +25,16 @@ impl App {
 
     /// [`App::up`] with `compose` (v2 or 1.29); with v2 through `up --wait`.
     pub fn up_with(platform: &str, compose: Compose, within: Duration) -> Self {
+        Self::up_with_env(platform, compose, &[], within)
+    }
+
+    /// [`App::up_with`] with more variables for Compose (`COMPOSE_PROFILES`, a port).
+    pub fn up_with_env(
+        platform: &str,
+        compose: Compose,
+        env: &[(&str, String)],
+        within: Duration,
+    ) -> Self {
         let images = image_env(platform);
         require(
             &images
@@ -38,6 +48,9 @@ impl App {
             .with_env("WEB_PORT", port.to_string());
         for (variable, image) in images {
             project = project.with_env(&variable, image);
+        }
+        for (variable, value) in env {
+            project = project.with_env(variable, value.clone());
         }
         project.make_env();
         project.up_wait(&[], within);

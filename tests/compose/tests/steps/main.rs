@@ -4,5 +4,6 @@
 mod app;
 mod databases;
 mod files;
+mod observability;
 mod platforms;
 mod tutorial;
