@@ -36,6 +36,7 @@ catalog   service 8081 JSON API over the catalog database, with a Redis cache an
 activity  service 8082 Consumes the catalog's change events into the activity feed
 web       service 8080 The web app: catalog entries, activity feed, cluster panel
 dbtool    tool    -    Versioned PostgreSQL migrations with rollback, locking and drift checks
+cluster-load tool -   Mixed fixed-rate load through web and catalog (compose/app's load profile)
 "
 
 platform=

@@ -6,6 +6,10 @@
 //! it writes the entries the load reads, and warms up for one second.
 //!
 //!   cluster-load --web http://127.0.0.1:8080 --catalog http://127.0.0.1:8081 --rate 500
+//!
+//! With `--seconds 0` it runs until SIGTERM or Ctrl-C, printing the figures of every
+//! `--report-every` seconds: compose/app's `load` profile runs it so at a gentle rate, to
+//! give Prometheus and the logs traffic to show.
 
 mod mix;
 
@@ -37,9 +41,12 @@ struct Args {
     /// Requests per second, all endpoints together.
     #[arg(long, default_value_t = 500)]
     rate: u32,
-    /// How long to measure, in seconds (after a one-second warm-up).
+    /// How long to measure, in seconds (after a one-second warm-up); 0: until stopped.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// With `--seconds 0`: print the figures of each period of this many seconds.
+    #[arg(long, default_value_t = 10)]
+    report_every: u64,
     /// Per-request time limit in milliseconds; a request over it counts as failed.
     #[arg(long, default_value_t = 5000)]
     timeout_ms: u64,
@@ -123,6 +130,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         timeout,
     )
     .await?;
+    if args.seconds == 0 {
+        return until_stopped(&client, &targets, &args, timeout).await;
+    }
     let (overall, per_endpoint) = fixed_rate(
         &client,
         &targets,
@@ -139,6 +149,55 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", samples.report(endpoint.label()));
     }
     Ok(())
+}
+
+/// Rounds of `--report-every` seconds at the fixed rate, one line of figures after each,
+/// until SIGTERM (what `docker stop` sends) or Ctrl-C; a round in progress is abandoned.
+async fn until_stopped(
+    client: &HttpClient,
+    targets: &Targets,
+    args: &Args,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    if args.report_every == 0 {
+        bail!("--report-every must be at least 1");
+    }
+    let round = Duration::from_secs(args.report_every);
+    let label = format!("last {} s, fixed rate {}/s", args.report_every, args.rate);
+    let rounds = async {
+        loop {
+            let (overall, _) = fixed_rate(client, targets, args.rate, round, timeout).await?;
+            println!("{}", overall.report(&label));
+        }
+    };
+    tokio::select! {
+        result = rounds => result,
+        () = stopped() => Ok(()),
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn stopped() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }
 
 /// One request: its status, after reading the whole body, or an error on failure or timeout.

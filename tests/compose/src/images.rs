@@ -33,6 +33,15 @@ fn print_env(script: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The project's own images for the engine's platform (`docker-cluster-rust/<binary>:dev`),
+/// as `scripts/build-images.sh --print-env` names them: the script's list is the one list.
+pub fn project_images() -> Vec<String> {
+    print_env("scripts/build-images.sh")
+        .into_iter()
+        .map(|(_, image)| image)
+        .collect()
+}
+
 /// The value of one of [`base_image_env`]'s variables.
 pub fn base_image(variable: &str) -> String {
     base_image_env()

@@ -1,6 +1,7 @@
-//! compose/app's `observability` profile: Prometheus scrapes every service (each echo
-//! replica), both databases and Redis through their exporters, counts the requests traffic
-//! makes, and has the alert rules loaded. Asked through Prometheus's own HTTP API.
+//! compose/app's `observability` and `load` profiles: Prometheus scrapes every service (each
+//! echo replica), both databases and Redis through their exporters, counts the requests the
+//! load generator and the test make, and has the alert rules loaded. Asked through
+//! Prometheus's own HTTP API.
 
 use std::collections::BTreeSet;
 use std::thread::sleep;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use compose_tests::app::App;
 use compose_tests::platforms::engine_platform;
 use compose_tests::project::Compose;
-use compose_tests::{free_port, http, webapp};
+use compose_tests::{free_port, http};
 use serde_json::Value;
 
 const START: Duration = Duration::from_secs(120);
@@ -75,13 +76,14 @@ fn eventually<T: std::fmt::Debug>(
 }
 
 #[test]
-fn the_observability_profile_scrapes_every_service_both_databases_and_redis() {
+fn the_observability_profile_scrapes_every_service_both_databases_and_redis_under_the_load_profile()
+{
     let prometheus_port = free_port();
     let app = App::up_with_env(
         &engine_platform(),
         Compose::V2,
         &[
-            ("COMPOSE_PROFILES", "observability".to_owned()),
+            ("COMPOSE_PROFILES", "observability,load".to_owned()),
             ("PROMETHEUS_PORT", prometheus_port.to_string()),
         ],
         START,
@@ -142,7 +144,16 @@ fn the_observability_profile_scrapes_every_service_both_databases_and_redis() {
         eventually(what, || number(&prometheus, query), |v| *v == Some(want));
     }
 
-    // Traffic through web reaches the counters of web and of catalog behind it.
+    // The load profile's generator writes by itself: its 50 entries first, then a tenth of
+    // its requests. This test has written nothing yet.
+    let catalog_writes = "sum(http_requests_total{service=\"catalog\",method=\"PUT\"})";
+    eventually(
+        "the load generator's writes counted in catalog",
+        || number(&prometheus, catalog_writes).unwrap_or(0.0),
+        |writes| *writes > 50.0,
+    );
+
+    // The test's own page views reach web's counter, and the pages' calls catalog's.
     let web_requests = "sum(http_requests_total{service=\"web\"})";
     let catalog_requests = "sum(http_requests_total{service=\"catalog\"})";
     let before = (
@@ -153,8 +164,6 @@ fn the_observability_profile_scrapes_every_service_both_databases_and_redis() {
     for _ in 0..20 {
         http::get_text(&format!("{base}/"), START);
     }
-    let name = format!("observed-{}", std::process::id());
-    webapp::add_entry_and_see_it_in_the_feed(&base, &name, "seen by Prometheus", START);
     eventually(
         "web's and catalog's request counters rose with the traffic",
         || {

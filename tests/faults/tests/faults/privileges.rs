@@ -5,24 +5,18 @@
 
 use std::process::Command;
 
-use compose_tests::images::project_image;
+use compose_tests::images::project_images;
 use compose_tests::project::run;
 use compose_tests::Project;
 
-const BINARIES: [&str; 7] = [
-    "hello1400",
-    "hello",
-    "echo",
-    "catalog",
-    "activity",
-    "web",
-    "dbtool",
-];
-
 #[test]
 fn every_project_image_runs_as_a_non_root_user() {
-    for binary in BINARIES {
-        let image = project_image(binary);
+    let images = project_images();
+    assert!(
+        images.len() >= 7,
+        "scripts/build-images.sh names {images:?}"
+    );
+    for image in images {
         let out = run(Command::new("docker").args([
             "image",
             "inspect",
@@ -90,7 +84,7 @@ fn no_secret_is_in_the_repository_or_in_an_image_layer() {
         );
     }
 
-    let mut images: Vec<String> = BINARIES.iter().map(|b| project_image(b)).collect();
+    let mut images = project_images();
     images.extend(
         ["POSTGRES_IMAGE", "REDIS_IMAGE", "RUNTIME_IMAGE"].map(compose_tests::images::base_image),
     );
