@@ -51,7 +51,7 @@ eval "$({
 binaries="hello1400 hello echo catalog activity web dbtool"
 image_of() {
     local variable
-    variable=$(echo "$1" | tr '[:lower:]' '[:upper:]')_IMAGE
+    variable=$(echo "$1" | tr '[:lower:]-' '[:upper:]_')_IMAGE
     echo "${!variable}"
 }
 

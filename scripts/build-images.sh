@@ -74,7 +74,7 @@ done
 
 if [ "$print" = true ]; then
     for binary in "${wanted[@]}"; do
-        echo "$(echo "$binary" | tr '[:lower:]' '[:upper:]')_IMAGE=docker-cluster-rust/$binary:dev$suffix"
+        echo "$(echo "$binary" | tr '[:lower:]-' '[:upper:]_')_IMAGE=docker-cluster-rust/$binary:dev$suffix"
     done
     exit 0
 fi
