@@ -77,7 +77,12 @@ fn every_image_is_built_for_both_platforms_with_programs_of_their_architecture()
                 "RUNTIME_IMAGE" => &[],
                 "POSTGRES_IMAGE" => &["/usr/lib/postgresql/15/bin/postgres", "/bin/bash"],
                 "REDIS_IMAGE" => &["/usr/bin/redis-server"],
-                "DBTOOL_IMAGE" => &["/app"],
+                // The observability profile's images (the engine's platform only).
+                "PROMETHEUS_IMAGE" => &["/usr/bin/prometheus"],
+                "POSTGRES_EXPORTER_IMAGE" => &["/usr/bin/prometheus-postgres-exporter"],
+                "REDIS_EXPORTER_IMAGE" => &["/usr/bin/prometheus-redis-exporter"],
+                // Tools: no health probe.
+                "DBTOOL_IMAGE" | "CLUSTER_LOAD_IMAGE" => &["/app"],
                 _ => &["/app", "/usr/local/bin/healthcheck"],
             };
             for program in programs {
