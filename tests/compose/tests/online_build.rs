@@ -292,9 +292,15 @@ fn a_one_line_code_change_rebuilds_reusing_the_dependency_layer_and_the_crate_ca
 
     let greeting = tree.path().join("services/hello/src/greeting.rs");
     let code = std::fs::read_to_string(&greeting).unwrap();
+    // A line no earlier run wrote: the same change made by a run before this one (the test
+    // command run twice on one commit) would be all cached, and compile nothing.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let new_greeting = format!("hello from one changed line {nonce}");
     let changed = code.replace(
         r#"pub const BUILT_IN: &str = "hello world";"#,
-        r#"pub const BUILT_IN: &str = "hello from one changed line";"#,
+        &format!(r#"pub const BUILT_IN: &str = "{new_greeting}";"#),
     );
     assert_ne!(
         code, changed,
@@ -323,7 +329,7 @@ fn a_one_line_code_change_rebuilds_reusing_the_dependency_layer_and_the_crate_ca
         log.contains("Compiling hello "),
         "the changed crate was compiled:\n{log}"
     );
-    assert_eq!(serve_and_get(&tag, 1401), "hello from one changed line");
+    assert_eq!(serve_and_get(&tag, 1401), new_greeting);
 }
 
 #[test]
