@@ -46,26 +46,7 @@ struct Args {
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    // One thread: the load generator shares the machine with the server under test, and
-    // one core of load is what the targets assume.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    catalog_load::run_on_one_thread(run(Args::parse()))
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
