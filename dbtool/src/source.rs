@@ -282,6 +282,40 @@ pub fn discover(dir: &Path) -> Result<Vec<LocalMigration>, Error> {
         .collect()
 }
 
+/// The up migrations among files compiled into a program (`(file name, text)` pairs, as
+/// `include_str!` gives them), sorted by version: what [`discover`] reads from a folder, for
+/// a service that reports its own database's state without the folder beside it. Down
+/// scripts and files that are not SQL are skipped; a misnamed file or a version given twice
+/// is the same error as on disk.
+pub fn embedded(files: &[(&str, &str)]) -> Result<Vec<LocalMigration>, Error> {
+    let mut ups: BTreeMap<i32, LocalMigration> = BTreeMap::new();
+    for (file_name, raw) in files {
+        let path = PathBuf::from(file_name);
+        let (version, name) = match classify(file_name) {
+            Ok(FileKind::Up { version, name }) => (version, name),
+            Ok(FileKind::Down { .. } | FileKind::Other) => continue,
+            Err(reason) => return Err(Error::BadFileName { path, reason }),
+        };
+        if let Some(existing) = ups.get(&version) {
+            return Err(Error::DuplicateVersion {
+                version,
+                first: existing.up.path.clone(),
+                second: path,
+            });
+        }
+        let migration = LocalMigration {
+            version,
+            checksum: checksum::refinery(version, &name, raw),
+            equivalent_checksums: checksum::equivalents(version, &name, raw),
+            up: Script::inspect(path, strip_bom(raw)),
+            down: None,
+            name,
+        };
+        ups.insert(version, migration);
+    }
+    Ok(ups.into_values().collect())
+}
+
 /// refinery's checksum of a migration (see [`crate::checksum`]).
 pub fn refinery_checksum(version: i32, name: &str, sql: &str) -> u64 {
     checksum::refinery(version, name, sql)
@@ -360,6 +394,67 @@ fn collect_files_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The repository's own migrations, read from disk and as a program embeds them.
+    #[test]
+    fn embedded_files_are_read_as_the_folder_is() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        for database in ["catalog", "activity", "cluster"] {
+            let dir = root.join(database);
+            let on_disk = discover(&dir).unwrap();
+            let texts: Vec<(String, String)> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|entry| {
+                    let path = entry.unwrap().path();
+                    let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+                    (name, std::fs::read_to_string(&path).unwrap())
+                })
+                .collect();
+            let files: Vec<(&str, &str)> = texts
+                .iter()
+                .map(|(name, sql)| (name.as_str(), sql.as_str()))
+                .collect();
+            let embedded = embedded(&files).unwrap();
+            assert!(!embedded.is_empty());
+            let brief = |m: &LocalMigration| {
+                (
+                    m.version,
+                    m.name.clone(),
+                    m.checksum,
+                    m.equivalent_checksums.clone(),
+                    m.up.no_transaction,
+                    m.up.refusal.clone(),
+                )
+            };
+            assert_eq!(
+                embedded.iter().map(brief).collect::<Vec<_>>(),
+                on_disk.iter().map(brief).collect::<Vec<_>>(),
+                "{database}"
+            );
+        }
+    }
+
+    #[test]
+    fn embedded_files_are_checked_like_a_folder() {
+        let sql = "SELECT 1;";
+        let err = embedded(&[("V1__a.sql", sql), ("V1__b.sql", sql)]).unwrap_err();
+        assert!(
+            matches!(err, Error::DuplicateVersion { version: 1, .. }),
+            "{err}"
+        );
+        let err = embedded(&[("v1__lower.sql", sql)]).unwrap_err();
+        assert!(matches!(err, Error::BadFileName { .. }), "{err}");
+        let found = embedded(&[
+            ("V2__b.sql", sql),
+            ("README.md", "notes"),
+            ("V1__a.down.sql", sql),
+            ("V1__a.sql", sql),
+        ])
+        .unwrap();
+        let versions: Vec<i32> = found.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 2]);
+        assert_eq!(found[0].checksum, refinery_checksum(1, "a", sql));
+    }
 
     fn up(version: i32, name: &str) -> Result<FileKind, String> {
         Ok(FileKind::Up {

@@ -1,10 +1,11 @@
 //! `dbtool status` and `dbtool verify`: every migration's state, and drift.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::history::AppliedMigration;
+use crate::history::{AppliedMigration, Table, TableName};
 use crate::plan;
 use crate::source::LocalMigration;
 
@@ -88,6 +89,69 @@ pub async fn status(ctx: &Context) -> Result<Vec<MigrationStatus>, Error> {
     Ok(merge(&applied, &local))
 }
 
+/// A database's migrations in brief: what a service reports about its own database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The highest applied version; `None` when nothing is applied yet.
+    pub version: Option<i32>,
+    /// The highest version among the files.
+    pub latest: Option<i32>,
+    /// How many migrations the history records.
+    pub applied: usize,
+    /// The files not applied yet, as `V{version}__{name}`.
+    pub pending: Vec<String>,
+    /// The applied migrations whose file changed or is gone.
+    pub drift: Vec<String>,
+}
+
+impl Summary {
+    pub fn of(rows: &[MigrationStatus]) -> Summary {
+        let label = |row: &MigrationStatus| format!("V{}__{}", row.version, row.name);
+        let applied: Vec<&MigrationStatus> =
+            rows.iter().filter(|r| r.state == State::Applied).collect();
+        Summary {
+            version: applied.iter().map(|r| r.version).max(),
+            latest: rows
+                .iter()
+                .filter(|r| r.file != Some(FileState::Missing))
+                .map(|r| r.version)
+                .max(),
+            applied: applied.len(),
+            pending: rows
+                .iter()
+                .filter(|r| r.state == State::Pending)
+                .map(label)
+                .collect(),
+            drift: applied
+                .iter()
+                .filter(|r| r.file != Some(FileState::Matches))
+                .map(|r| label(r))
+                .collect(),
+        }
+    }
+
+    /// Every file applied, and each as it was.
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.drift.is_empty()
+    }
+}
+
+/// The [`Summary`] of the database `client` is connected to against `local`, reading the
+/// history table only: no lock, nothing written, so a service can ask it of its own
+/// database with its own role at any time.
+pub async fn summarize(
+    client: &Client,
+    history: &TableName,
+    local: &[crate::source::LocalMigration],
+) -> Result<Summary, Error> {
+    let applied = Table::resolve(client, history)
+        .await?
+        .read(client)
+        .await?
+        .unwrap_or_default();
+    Ok(Summary::of(&merge(&applied, local)))
+}
+
 /// The status as an aligned table, for people.
 pub fn table(rows: &[MigrationStatus]) -> String {
     let mut out = format!(
@@ -130,4 +194,68 @@ pub async fn verify(ctx: &Context) -> Result<usize, Error> {
         .unwrap_or_default();
     plan::check_drift(&applied, &local)?;
     Ok(applied.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(version: i32, file: FileState) -> MigrationStatus {
+        MigrationStatus {
+            version,
+            name: format!("m{version}"),
+            state: State::Applied,
+            applied_on: Some("2026-01-01T00:00:00Z".into()),
+            checksum_ok: Some(file == FileState::Matches),
+            file: Some(file),
+        }
+    }
+
+    fn pending(version: i32) -> MigrationStatus {
+        MigrationStatus {
+            version,
+            name: format!("m{version}"),
+            state: State::Pending,
+            applied_on: None,
+            checksum_ok: None,
+            file: None,
+        }
+    }
+
+    #[test]
+    fn a_summary_names_what_is_pending_and_what_drifted() {
+        let summary = Summary::of(&[
+            applied(1, FileState::Matches),
+            applied(2, FileState::Changed),
+            applied(3, FileState::Missing),
+            pending(4),
+            pending(5),
+        ]);
+        assert_eq!(
+            summary,
+            Summary {
+                version: Some(3),
+                latest: Some(5),
+                applied: 3,
+                pending: vec!["V4__m4".into(), "V5__m5".into()],
+                drift: vec!["V2__m2".into(), "V3__m3".into()],
+            }
+        );
+        assert!(!summary.is_current());
+    }
+
+    #[test]
+    fn a_database_ahead_of_its_files_is_drift_and_the_latest_file_stays_the_latest() {
+        let summary = Summary::of(&[
+            applied(1, FileState::Matches),
+            applied(2, FileState::Missing),
+        ]);
+        assert_eq!((summary.version, summary.latest), (Some(2), Some(1)));
+        assert_eq!(summary.drift, ["V2__m2"]);
+
+        let fresh = Summary::of(&[pending(1)]);
+        assert_eq!((fresh.version, fresh.applied), (None, 0));
+        let current = Summary::of(&[applied(1, FileState::Matches)]);
+        assert!(current.is_current());
+    }
 }

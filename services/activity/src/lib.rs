@@ -5,6 +5,7 @@
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod group;
 pub mod metrics;
 pub mod routes;
 pub mod startup;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::consumer::Consumer;
+use crate::group::ConsumerGroup;
 use crate::routes;
 use crate::state::AppState;
 
@@ -24,18 +25,23 @@ pub type Application = DataService<Consumer>;
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let connections = DataConnections::open(&config.data)?;
     // Without Redis the feed is still served, only not updated.
-    let readiness = connections.readiness();
+    let metrics = Metrics::new();
+    let readiness = connections.readiness().counting(&metrics);
     let DataConnections { pool, redis } = connections;
     let stream = config.data.redis_key(EVENTS_STREAM);
-    let metrics = Metrics::new();
-    crate::metrics::register(
-        &metrics,
-        &pool,
-        &redis,
-        stream.clone(),
-        config.consumer_group.clone(),
+    let group = ConsumerGroup {
+        redis: redis.clone(),
+        stream: stream.clone(),
+        group: config.consumer_group.clone(),
+    };
+    crate::metrics::register(&metrics, &pool, &group);
+    let routes = routes::router(
+        AppState {
+            pool: pool.clone(),
+            group,
+        },
+        readiness,
     );
-    let routes = routes::router(AppState { pool: pool.clone() }, readiness);
     let consumer = Consumer {
         pool,
         redis,

@@ -2,7 +2,10 @@
 
 use deadpool_postgres::Pool;
 
+use crate::group::ConsumerGroup;
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub group: ConsumerGroup,
 }

@@ -27,18 +27,9 @@ pub fn register(metrics: &Metrics, db: &Pool) {
     metrics.on_scrape("outbox", move || {
         let (db, backlog, oldest) = (db.clone(), backlog.clone(), oldest.clone());
         async move {
-            let client = db.get().await.map_err(|e| e.to_string())?;
-            let row = client
-                .query_one(
-                    "SELECT count(*),
-                            COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8
-                     FROM outbox",
-                    &[],
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            backlog.set(row.get(0));
-            oldest.set(row.get::<_, f64>(1).max(0.0));
+            let figures = crate::outbox::figures(&db).await?;
+            backlog.set(figures.backlog);
+            oldest.set(figures.oldest_age_seconds);
             Ok(())
         }
     });

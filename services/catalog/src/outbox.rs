@@ -18,6 +18,7 @@ use cluster_events::{EncodeError, Event, Kind, UnknownKind};
 use deadpool_postgres::Pool;
 use redis::streams::StreamMaxlen;
 use service_common::redis::Redis;
+use service_common::status::OutboxFigures;
 use tokio::sync::{watch, Notify};
 use tokio_postgres::Row;
 
@@ -168,4 +169,23 @@ impl Publisher {
         tracing::debug!(count = ids.len(), "events published");
         Ok(ids.len())
     }
+}
+
+/// How many events wait in the outbox and how old the oldest is, in one query: for the
+/// metrics and `GET /status`.
+pub async fn figures(pool: &Pool) -> Result<OutboxFigures, String> {
+    let client = pool.get().await.map_err(|e| e.to_string())?;
+    let row = client
+        .query_one(
+            "SELECT count(*),
+                    COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8
+             FROM outbox",
+            &[],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(OutboxFigures {
+        backlog: row.get(0),
+        oldest_age_seconds: row.get::<_, f64>(1).max(0.0),
+    })
 }

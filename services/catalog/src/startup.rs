@@ -25,7 +25,8 @@ pub type Application = DataService<Publisher>;
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let connections = DataConnections::open(&config.data)?;
     // Without Redis the catalog still serves (no cache, events wait in the outbox).
-    let readiness = connections.readiness();
+    let metrics = Metrics::new();
+    let readiness = connections.readiness().counting(&metrics);
     let DataConnections { pool, redis } = connections;
     let cache = Cache::new(
         redis.clone(),
@@ -38,7 +39,6 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         cache: cache.clone(),
         outbox: outbox.clone(),
     };
-    let metrics = Metrics::new();
     crate::metrics::register(&metrics, &pool);
     let publisher = Publisher {
         pool,

@@ -14,6 +14,7 @@ pub mod redis;
 pub mod running;
 pub mod shutdown;
 pub mod startup;
+pub mod status;
 pub mod stopping;
 pub mod telemetry;
 pub mod trace;

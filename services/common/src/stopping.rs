@@ -69,6 +69,7 @@ where
                     name: "shutdown",
                     status: Status::Down("the service is stopping".into()),
                 }],
+                served: None,
             };
             return Either::Left(futures_util::future::ready(Ok(report.into_response())));
         }

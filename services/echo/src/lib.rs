@@ -5,7 +5,7 @@
 use anyhow::Context;
 use axum::Router;
 use service_common::health::{self, Readiness};
-use service_common::{Application, ConfigError, Env, HttpConfig, LogFormat};
+use service_common::{Application, ConfigError, Env, HttpConfig, LogFormat, Metrics};
 
 /// The command line.
 #[derive(Debug, Clone, clap::Parser)]
@@ -50,20 +50,26 @@ pub fn hostname(env: &Env) -> Result<String, ConfigError> {
 }
 
 /// The routes: the host name for any path and method, plus the health routes.
-pub fn router(hostname: String) -> Router {
+pub fn router(hostname: String, readiness: Readiness) -> Router {
     Router::new()
         .fallback(move || {
             let hostname = hostname.clone();
             async move { hostname }
         })
-        .merge(health::router(Readiness::always()))
+        .merge(health::router(readiness))
 }
 
 /// Binds the port.
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
-    Application::build(&config.http, router(config.hostname.clone()))
-        .await
-        .context("cannot start the HTTP server")
+    let metrics = Metrics::new();
+    let readiness = Readiness::always().counting(&metrics);
+    Application::build_with_metrics(
+        &config.http,
+        router(config.hostname.clone(), readiness),
+        metrics,
+    )
+    .await
+    .context("cannot start the HTTP server")
 }
 
 #[cfg(test)]

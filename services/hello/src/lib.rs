@@ -8,7 +8,7 @@ pub mod routes;
 pub mod upstream;
 
 use anyhow::Context;
-use service_common::Application;
+use service_common::{Application, Metrics, Readiness};
 
 pub use config::Config;
 
@@ -21,7 +21,9 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
         )?),
         None => routes::Answer::Greeting(greeting::load(config.content_dir.as_deref())?.into()),
     };
-    Application::build(&config.http, routes::router(answer))
+    let metrics = Metrics::new();
+    let readiness = Readiness::always().counting(&metrics);
+    Application::build_with_metrics(&config.http, routes::router(answer, readiness), metrics)
         .await
         .context("cannot start the HTTP server")
 }

@@ -22,7 +22,7 @@ pub enum Answer {
 
 /// The whole router. `/readyz` does not probe the upstream: a slow upstream must not take
 /// this service out of its load balancer, the 502 already tells the caller.
-pub fn router(answer: Answer) -> Router {
+pub fn router(answer: Answer, readiness: Readiness) -> Router {
     let routes = match answer {
         // The greeting is built once; each answer shares its bytes (no copy per request).
         Answer::Greeting(text) => {
@@ -36,7 +36,7 @@ pub fn router(answer: Answer) -> Router {
             .fallback(answer_from_upstream)
             .with_state(upstream),
     };
-    routes.merge(health::router(Readiness::always()))
+    routes.merge(health::router(readiness))
 }
 
 async fn answer_from_upstream(State(upstream): State<Upstream>) -> Response {

@@ -34,10 +34,14 @@ pub fn database_url_for(base: &str, database: &str, user: Option<&str>) -> Strin
 
 /// A client connected as the superuser to `postgres`, for creating databases and roles.
 pub async fn superuser_client() -> Client {
-    let url = test_database_url();
-    let (client, connection) = tokio_postgres::connect(&url, NoTls)
+    client(&test_database_url()).await
+}
+
+/// A client connected to `url` (a test database's, as [`fresh_database`] returns it).
+pub async fn client(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL {url}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
     tokio::spawn(connection);
     client
 }

@@ -11,7 +11,7 @@ mod service;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub use database::{database_url_for, fresh_database, superuser_client, test_database_url};
+pub use database::{client, database_url_for, fresh_database, superuser_client, test_database_url};
 pub use metrics::{metric_value, scrape};
 pub use redis_server::RedisServer;
 pub use service::{fresh_prefix, json, TestService};

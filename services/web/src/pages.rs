@@ -5,8 +5,14 @@ use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use service_common::status::{
+    ConsumerFigures, DataStatus, MigrationSummary, OutboxFigures, Reading,
+};
+
 use crate::backends::activity::{Count, Event};
 use crate::backends::catalog::Page;
+use crate::backends::health::CheckView;
+use crate::cluster::Replica;
 
 /// A part of a page: its data, or why it is unavailable.
 pub type Part<T> = Result<T, String>;
@@ -29,6 +35,75 @@ pub struct IndexPage {
     pub stats: Part<Vec<Count>>,
     pub hello: Part<String>,
     pub echo: Part<String>,
+}
+
+/// `/cluster`: the panel, refreshed by the page's script or, without one, by reloading.
+#[derive(Template)]
+#[template(path = "cluster.html")]
+pub struct ClusterPage {
+    pub panel: ClusterPanel,
+    pub refresh_ms: u32,
+    pub reload_secs: u32,
+}
+
+/// The cluster's figures: the whole of `/cluster/panel`, and the middle of `/cluster`.
+#[derive(Debug, Template)]
+#[template(path = "cluster_panel.html")]
+pub struct ClusterPanel {
+    pub services: Vec<ServiceRow>,
+    pub databases: Vec<DatabaseRow>,
+    pub outbox: Part<OutboxFigures>,
+    pub consumer: Part<ConsumerFigures>,
+    /// Calls made to echo for this view, and how many were answered.
+    pub echo_calls: usize,
+    pub echo_answered: usize,
+    /// The replicas that answered the remembered calls, most answers first.
+    pub replicas: Vec<Replica>,
+    /// When the figures were read, `HH:MM:SS UTC`.
+    pub updated: String,
+}
+
+/// One service: `ready`, `not ready` or `unreachable`, what it depends on, its traffic.
+#[derive(Debug)]
+pub struct ServiceRow {
+    pub name: &'static str,
+    pub role: &'static str,
+    pub state: &'static str,
+    pub checks: Vec<CheckView>,
+    /// Requests per second between this view and the previous one.
+    pub rate: Option<f64>,
+    /// Why it gave no report.
+    pub error: Option<String>,
+}
+
+impl ServiceRow {
+    /// The rate as shown: one decimal, or a dash until there are two counts.
+    pub fn rate_text(&self) -> String {
+        match self.rate {
+            Some(rate) => format!("{rate:.1}"),
+            None => "\u{2013}".into(),
+        }
+    }
+}
+
+/// One database, as the service that owns it reports it.
+#[derive(Debug)]
+pub struct DatabaseRow {
+    pub name: &'static str,
+    pub migrations: Part<MigrationSummary>,
+}
+
+impl DatabaseRow {
+    pub fn from_status(name: &'static str, status: &Part<DataStatus>) -> Self {
+        let migrations = match status {
+            Ok(status) => match &status.migrations {
+                Reading::Ok(summary) => Ok(summary.clone()),
+                Reading::Unavailable(reason) => Err(reason.clone()),
+            },
+            Err(reason) => Err(reason.clone()),
+        };
+        Self { name, migrations }
+    }
 }
 
 /// The edit form of one entry.
@@ -158,6 +233,77 @@ mod tests {
         assert!(html.contains("Visit counter unavailable: Redis is unavailable"));
         // The add form is still there, so nothing typed is lost while catalog is down.
         assert!(html.contains(r#"<form method="post" action="/entries" id="add-entry">"#));
+    }
+
+    #[test]
+    fn the_cluster_panel_escapes_what_services_report() {
+        let summary = MigrationSummary {
+            version: Some(1),
+            latest: Some(2),
+            applied: 1,
+            pending: vec![HOSTILE.into()],
+            drift: vec![HOSTILE.into()],
+        };
+        let panel = ClusterPanel {
+            services: vec![ServiceRow {
+                name: "catalog",
+                role: "entries API",
+                state: "ready",
+                checks: vec![CheckView {
+                    name: HOSTILE.into(),
+                    status: HOSTILE.into(),
+                    detail: Some(HOSTILE.into()),
+                }],
+                rate: Some(1.25),
+                error: None,
+            }],
+            databases: vec![
+                DatabaseRow {
+                    name: "catalog",
+                    migrations: Ok(summary),
+                },
+                DatabaseRow {
+                    name: "activity",
+                    migrations: Err(HOSTILE.into()),
+                },
+            ],
+            outbox: Err(HOSTILE.into()),
+            consumer: Ok(ConsumerFigures {
+                lag: None,
+                pending: 3,
+            }),
+            echo_calls: 6,
+            echo_answered: 1,
+            replicas: vec![Replica {
+                name: HOSTILE.into(),
+                answers: 1,
+            }],
+            updated: HOSTILE.into(),
+        };
+        let html = panel.render().unwrap();
+        assert!(
+            !html.contains("<script>") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-database="catalog" data-current="false""#),
+            "{html}"
+        );
+        assert!(html.contains("unknown lag, 3 pending"), "{html}");
+        assert!(html.contains(">1.2<") || html.contains(">1.3<"), "{html}");
+        // Inside the whole page, the panel is not escaped a second time.
+        let page = ClusterPage {
+            panel,
+            refresh_ms: 2000,
+            reload_secs: 5,
+        }
+        .render()
+        .unwrap();
+        assert!(
+            page.contains(r#"<tr data-service="catalog" data-state="ready">"#),
+            "{page}"
+        );
+        assert!(!page.contains("<script>alert"), "{page}");
     }
 
     #[test]

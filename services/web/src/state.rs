@@ -1,8 +1,12 @@
-//! What every handler shares: the backend clients and the visit counter.
+//! What every handler shares: the backend clients, the visit counter, web's own readiness
+//! and the cluster page's memory.
+
+use service_common::Readiness;
 
 use crate::backends::activity::Activity;
 use crate::backends::catalog::Catalog;
 use crate::backends::Backend;
+use crate::cluster::ClusterMemory;
 use crate::visits::Visits;
 
 #[derive(Debug, Clone)]
@@ -12,4 +16,6 @@ pub struct AppState {
     pub hello: Backend,
     pub echo: Backend,
     pub visits: Visits,
+    pub readiness: Readiness,
+    pub cluster: ClusterMemory,
 }

@@ -1,6 +1,6 @@
 //! The cluster behind the web app, started in-process for end-to-end tests: catalog and
 //! activity on fresh databases of the harness's PostgreSQL, sharing a fresh key prefix on
-//! its Redis, and web pointed at both.
+//! its Redis, and web pointed at both (and, for the cluster page, at a hello and an echo).
 
 use std::path::PathBuf;
 
@@ -11,12 +11,15 @@ use service_test_support::{fresh_database, test_redis_url, unique_name, TestServ
 
 pub use crate::separate::{Log, Separate};
 
-/// The three services, running until this value is dropped.
+/// The services, running until this value is dropped.
 pub struct Cluster {
     pub web: String,
     pub catalog: String,
     pub activity: String,
-    _running: [Running; 3],
+    /// catalog can be stopped and started again on its port, as a container can.
+    catalog_config: catalog::Config,
+    catalog_running: Option<Running>,
+    _running: Vec<Running>,
 }
 
 /// A catalog on a fresh migrated database, its stream under `prefix`.
@@ -54,6 +57,19 @@ pub fn migrations(database: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../migrations")
         .join(database)
+}
+
+/// The highest version among `migrations/<database>`'s files.
+pub fn latest_version(database: &str) -> i32 {
+    std::fs::read_dir(migrations(database))
+        .expect("the migrations folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let (version, _) = name.strip_prefix('V')?.split_once("__")?;
+            version.parse().ok()
+        })
+        .max()
+        .expect("at least one migration")
 }
 
 /// What the three services of one test are configured with: fresh databases, one fresh
@@ -95,26 +111,76 @@ impl Setup {
 impl Cluster {
     /// Starts catalog, activity and web.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// Starts catalog, activity, web, a hello answering its greeting and an echo named
+    /// `echo-e2e`: every service the cluster page shows.
+    pub async fn start_whole() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(chain: bool) -> Self {
         let setup = Setup::new().await;
-        let catalog = catalog::build(setup.catalog.clone())
-            .await
-            .expect("catalog starts")
-            .spawn();
+        let catalog = start_catalog(setup.catalog.clone()).await;
         let activity = activity::build(setup.activity.clone())
             .await
             .expect("activity starts")
             .spawn();
-        let web = web::build(&setup.web(&catalog.url(), &activity.url()))
+        let mut web_config = setup.web(&catalog.url(), &activity.url());
+        let mut running = vec![activity];
+        if chain {
+            let hello = hello::build(&hello::Config::for_tests())
+                .await
+                .expect("hello starts")
+                .spawn();
+            let echo = echo::build(&echo::Config {
+                http: service_common::HttpConfig::for_tests(),
+                log_format: service_common::LogFormat::Text,
+                hostname: "echo-e2e".into(),
+            })
             .await
-            .expect("web starts")
+            .expect("echo starts")
             .spawn();
+            web_config.hello_url = hello.url();
+            web_config.echo_url = echo.url();
+            running.extend([hello, echo]);
+        }
+        let web = web::build(&web_config).await.expect("web starts").spawn();
+        let mut catalog_config = setup.catalog;
+        catalog_config.http.port = catalog.port();
         Self {
             web: web.url(),
             catalog: catalog.url(),
-            activity: activity.url(),
-            _running: [catalog, activity, web],
+            activity: running[0].url(),
+            catalog_config,
+            catalog_running: Some(catalog),
+            _running: {
+                running.push(web);
+                running
+            },
         }
     }
+
+    /// Stops catalog as SIGTERM would, and waits until it has.
+    pub async fn stop_catalog(&mut self) {
+        if let Some(catalog) = self.catalog_running.take() {
+            catalog.stop().await.expect("catalog stops cleanly");
+        }
+    }
+
+    /// Starts catalog again on the port it had.
+    pub async fn start_catalog(&mut self) {
+        assert!(self.catalog_running.is_none(), "catalog is running already");
+        self.catalog_running = Some(start_catalog(self.catalog_config.clone()).await);
+    }
+}
+
+async fn start_catalog(config: catalog::Config) -> Running {
+    catalog::build(config)
+        .await
+        .expect("catalog starts")
+        .spawn()
 }
 
 /// The three services of a [`Cluster`], each on a thread and runtime of its own with its own

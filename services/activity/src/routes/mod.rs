@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod stats;
+pub mod status;
 
 use axum::Router;
 use service_common::Readiness;
@@ -15,6 +16,7 @@ pub fn router(state: AppState, readiness: Readiness) -> Router {
     Router::new()
         .merge(activity::router())
         .merge(stats::router())
+        .merge(status::router())
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

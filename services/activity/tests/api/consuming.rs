@@ -136,11 +136,8 @@ async fn entries_delivered_before_a_crash_but_never_acknowledged_are_stored_afte
 
     // It had stored the first one already.
     let database_url = fresh_database("activity_test", Some(&migrations("activity"))).await;
-    let (client, connection) = tokio_postgres::connect(&database_url, tokio_postgres::NoTls)
+    service_test_support::client(&database_url)
         .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
         .execute(
             "INSERT INTO events (event_id, kind, name, occurred_at)
              VALUES ($1::text::uuid, 'created', 'a', now())",
@@ -168,10 +165,7 @@ async fn two_replicas_in_one_group_share_the_events_and_store_each_once() {
     // batch then waits on the lock with its batch unacknowledged, so the group can only give
     // the rest of the stream to the other one. Which replica consumed what is then visible in
     // the group's pending entries, and a replica that reads nothing fails the test.
-    let (locker, connection) = tokio_postgres::connect(&database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let locker = service_test_support::client(&database_url).await;
     locker
         .batch_execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
         .await

@@ -7,3 +7,4 @@ mod support;
 mod consuming;
 mod endpoints;
 mod metrics;
+mod status;

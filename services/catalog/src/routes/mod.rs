@@ -2,6 +2,7 @@
 //! fallbacks for unknown paths and methods.
 
 pub mod info;
+pub mod status;
 
 use axum::Router;
 use service_common::Readiness;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 pub fn router(state: AppState, readiness: Readiness) -> Router {
     Router::new()
         .merge(info::router())
+        .merge(status::router())
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

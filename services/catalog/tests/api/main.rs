@@ -8,4 +8,5 @@ mod endpoints;
 mod health;
 mod metrics;
 mod redis_outage;
+mod status;
 mod validation;

@@ -14,6 +14,7 @@ pub mod requests;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -49,6 +50,11 @@ struct Inner {
     registry: Mutex<Registry>,
     hooks: Mutex<Vec<Arc<Hook>>>,
     hook_failures: Family<SourceLabel, Counter>,
+    /// Requests answered since start, all routes: what `/readyz` reports, so a dashboard
+    /// computes request rates from the service's own port.
+    served: AtomicU64,
+    /// Tells this process from another replica behind the same name.
+    instance: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -83,8 +89,24 @@ impl Metrics {
                 registry: Mutex::new(registry),
                 hooks: Mutex::new(Vec::new()),
                 hook_failures,
+                served: AtomicU64::new(0),
+                instance: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             }),
         }
+    }
+
+    /// Requests answered since this service started.
+    pub fn served(&self) -> u64 {
+        self.inner.served.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_served(&self) {
+        self.inner.served.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A random id of this running service, the same for all its clones.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
     }
 
     /// Registers `metric` as `name` (counters get `_total` added when written) and returns

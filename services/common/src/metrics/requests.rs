@@ -50,6 +50,7 @@ type LatencyFamily = Family<LatencyLabels, Histogram, fn() -> Histogram>;
 /// The request metrics of one service; cloned into the middleware.
 #[derive(Clone)]
 pub struct RequestMetrics {
+    service: Metrics,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
     in_flight: Gauge,
@@ -60,6 +61,7 @@ impl RequestMetrics {
     /// `http_requests_in_flight` in `metrics`.
     pub fn register(metrics: &Metrics) -> Self {
         Self {
+            service: metrics.clone(),
             requests: metrics.register(
                 "http_requests",
                 "HTTP requests answered, by route template, method and status",
@@ -179,6 +181,7 @@ struct Pending {
 impl Pending {
     fn answered(self, status: u16) {
         let metrics = &self.metrics;
+        metrics.service.count_served();
         metrics
             .latency
             .get_or_create(&self.labels)

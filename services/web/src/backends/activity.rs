@@ -47,6 +47,11 @@ impl Activity {
         Self { backend }
     }
 
+    /// The service itself, for the calls every service answers (`/readyz`, `/status`).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     /// The newest `limit` events.
     pub async fn feed(&self, limit: u32) -> Result<Vec<Event>, BackendError> {
         let mut url = self.backend.url(&["activity"]);

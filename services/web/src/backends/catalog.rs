@@ -37,6 +37,11 @@ impl Catalog {
         Self { backend }
     }
 
+    /// The service itself, for the calls every service answers (`/readyz`, `/status`).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     /// Up to `limit` entries in name order, after `after` when given.
     pub async fn list(&self, limit: u32, after: Option<&str>) -> Result<Page, BackendError> {
         let mut url = self.backend.url(&["info"]);

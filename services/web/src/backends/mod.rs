@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod cluster;
+pub mod health;
 
 use std::time::{Duration, Instant};
 

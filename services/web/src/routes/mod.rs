@@ -1,5 +1,6 @@
 //! The routes: the main page, the entry forms, the health routes.
 
+pub mod cluster;
 pub mod entries;
 pub mod home;
 
@@ -16,6 +17,7 @@ pub fn router(state: AppState, readiness: Readiness) -> Router {
     Router::new()
         .merge(home::router())
         .merge(entries::router())
+        .merge(cluster::router())
         .fallback(not_found)
         .with_state(state)
         .merge(health::router(readiness))

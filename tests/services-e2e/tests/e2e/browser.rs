@@ -1,48 +1,12 @@
 //! The web app driven in a real headless Chromium through chromedriver: add an entry with
 //! the form, see it listed, delete it.
 
-use std::net::TcpListener;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use services_e2e::Cluster;
-use tokio::process::{Child, Command};
 
-/// chromedriver on a free loopback port, killed when dropped.
-struct Driver {
-    url: String,
-    _child: Child,
-}
-
-async fn start_chromedriver() -> Driver {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("chromedriver runs: scripts/test.sh installs the chromium-driver package");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not start listening"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Driver {
-        url: format!("http://127.0.0.1:{port}"),
-        _child: child,
-    }
-}
+use crate::chromium;
 
 /// Waits until the page's notice reads `expected`. After a click that submits a form, the old
 /// page, with its own notice, stays until the redirect's page replaces it: an element found
@@ -67,21 +31,8 @@ async fn wait_for_notice(browser: &Client, expected: &str) {
 
 #[tokio::test]
 async fn an_entry_is_added_listed_and_deleted_in_a_real_browser() {
-    let cluster = Cluster::start().await;
-    let driver = start_chromedriver().await;
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            // --no-sandbox: the tests run as root, which Chromium's sandbox refuses.
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session starts");
+    let cluster = Cluster::start_whole().await;
+    let (_driver, browser) = chromium::session().await;
 
     let outcome = async {
         browser.goto(&cluster.web).await?;
@@ -108,7 +59,31 @@ async fn an_entry_is_added_listed_and_deleted_in_a_real_browser() {
             "{text}"
         );
         wait_for_notice(&browser, "Added chromium.").await;
+        let hello = browser.find(Locator::Id("hello")).await?.text().await?;
+        assert_eq!(hello, "hello world");
 
+        // The feed shows the entry once activity has consumed catalog's event: the page is
+        // rendered on the server, so it is read again until then.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let feed = browser.find(Locator::Id("activity")).await?.text().await?;
+            if feed.contains("created chromium") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the feed never showed the entry: {feed}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            browser
+                .goto(&format!("{}/?added=chromium", cluster.web))
+                .await?;
+        }
+        chromium::screenshot(&browser, "web-app.png").await?;
+
+        let row = browser
+            .find(Locator::Css(r#"tr[data-name="chromium"]"#))
+            .await?;
         row.find(Locator::Css(r#"button[name="delete"]"#))
             .await?
             .click()
