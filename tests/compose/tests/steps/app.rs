@@ -96,4 +96,33 @@ fn whole_app(compose: Compose) {
         echo_hosts.iter().any(|host| page.contains(host.as_str())),
         "the cluster panel names an echo replica"
     );
+
+    // The cluster page: every service ready, both databases at their latest migration as
+    // their services report them, and web's calls to echo shared by the replicas.
+    let mut cluster = String::new();
+    for _ in 0..4 {
+        cluster = http::get_text(&format!("{base}/cluster"), START);
+    }
+    for service in ["web", "catalog", "activity", "hello", "echo"] {
+        assert!(
+            cluster.contains(&format!(r#"data-service="{service}" data-state="ready""#)),
+            "{service} is not ready on the cluster page:\n{cluster}"
+        );
+    }
+    for database in ["catalog", "activity"] {
+        assert!(
+            cluster.contains(&format!(
+                r#"data-database="{database}" data-current="true""#
+            )),
+            "{database} is not current on the cluster page:\n{cluster}"
+        );
+    }
+    let shown: Vec<&String> = echo_hosts
+        .iter()
+        .filter(|host| cluster.contains(&format!(r#"data-replica="{host}""#)))
+        .collect();
+    assert!(
+        shown.len() > 1,
+        "24 calls to echo reached only {shown:?} of {echo_hosts:?}:\n{cluster}"
+    );
 }
