@@ -68,6 +68,26 @@ fn the_web_app_shows_its_page_and_a_new_entry_reaches_the_feed(cluster: &Cluster
             |body| body.contains("kubernetes-entry"),
         );
         eprintln!("activity's feed holds the entry added through the form: {feed}");
+
+        // The cluster page through the NetworkPolicies: web reaches every service's
+        // /readyz and each data service's /status, and those read their own database.
+        let page = http::get_until(
+            &format!("{base}/cluster"),
+            SECONDS(60),
+            "every service ready and both databases current on the cluster page",
+            |page| {
+                ["web", "catalog", "activity", "hello", "echo"]
+                    .iter()
+                    .all(|s| page.contains(&format!(r#"data-service="{s}" data-state="ready""#)))
+                    && ["catalog", "activity"].iter().all(|d| {
+                        page.contains(&format!(r#"data-database="{d}" data-current="true""#))
+                    })
+            },
+        );
+        assert!(
+            page.contains("data-replica="),
+            "an echo replica answered:\n{page}"
+        );
     });
 }
 
