@@ -100,8 +100,11 @@ pub struct Summary {
     pub applied: usize,
     /// The files not applied yet, as `V{version}__{name}`.
     pub pending: Vec<String>,
-    /// The applied migrations whose file changed or is gone.
+    /// The applied migrations whose file changed since.
     pub drift: Vec<String>,
+    /// The applied migrations with no file here: a database ahead of these files (for a
+    /// service, one migrated by a newer release, as during a rollout).
+    pub ahead: Vec<String>,
 }
 
 impl Summary {
@@ -124,15 +127,20 @@ impl Summary {
                 .collect(),
             drift: applied
                 .iter()
-                .filter(|r| r.file != Some(FileState::Matches))
+                .filter(|r| r.file == Some(FileState::Changed))
+                .map(|r| label(r))
+                .collect(),
+            ahead: applied
+                .iter()
+                .filter(|r| r.file == Some(FileState::Missing))
                 .map(|r| label(r))
                 .collect(),
         }
     }
 
-    /// Every file applied, and each as it was.
+    /// The database is exactly these files: each applied, as it was, and nothing else.
     pub fn is_current(&self) -> bool {
-        self.pending.is_empty() && self.drift.is_empty()
+        self.pending.is_empty() && self.drift.is_empty() && self.ahead.is_empty()
     }
 }
 
@@ -238,20 +246,22 @@ mod tests {
                 latest: Some(5),
                 applied: 3,
                 pending: vec!["V4__m4".into(), "V5__m5".into()],
-                drift: vec!["V2__m2".into(), "V3__m3".into()],
+                drift: vec!["V2__m2".into()],
+                ahead: vec!["V3__m3".into()],
             }
         );
         assert!(!summary.is_current());
     }
 
     #[test]
-    fn a_database_ahead_of_its_files_is_drift_and_the_latest_file_stays_the_latest() {
+    fn a_database_ahead_of_its_files_is_not_current_but_not_drift() {
         let summary = Summary::of(&[
             applied(1, FileState::Matches),
             applied(2, FileState::Missing),
         ]);
         assert_eq!((summary.version, summary.latest), (Some(2), Some(1)));
-        assert_eq!(summary.drift, ["V2__m2"]);
+        assert_eq!(summary.ahead, ["V2__m2"]);
+        assert!(summary.drift.is_empty() && !summary.is_current());
 
         let fresh = Summary::of(&[pending(1)]);
         assert_eq!((fresh.version, fresh.applied), (None, 0));

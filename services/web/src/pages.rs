@@ -243,6 +243,7 @@ mod tests {
             applied: 1,
             pending: vec![HOSTILE.into()],
             drift: vec![HOSTILE.into()],
+            ahead: vec![HOSTILE.into()],
         };
         let panel = ClusterPanel {
             services: vec![ServiceRow {

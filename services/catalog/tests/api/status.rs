@@ -2,7 +2,7 @@
 //! `/readyz` says it has served: what web's cluster page shows of catalog.
 
 use crate::support::{json, migrations, spawn_app, spawn_app_on};
-use service_test_support::fresh_database;
+use service_test_support::{client, fresh_database};
 
 /// The labels of `migrations/catalog`'s up files, in version order.
 fn labels() -> Vec<String> {
@@ -34,6 +34,7 @@ async fn a_migrated_database_is_current_and_the_outbox_is_empty() {
     assert_eq!(migrations["applied"], latest, "{body}");
     assert_eq!(migrations["pending"], serde_json::json!([]), "{body}");
     assert_eq!(migrations["drift"], serde_json::json!([]), "{body}");
+    assert_eq!(migrations["ahead"], serde_json::json!([]), "{body}");
     assert_eq!(body["outbox"]["ok"]["backlog"], 0, "{body}");
     assert!(body.get("consumer").is_none(), "{body}");
 }
@@ -66,7 +67,7 @@ async fn pending_files_and_a_changed_applied_file_are_named() {
     assert!(body["outbox"]["unavailable"].is_string(), "{body}");
 
     // The applied file as recorded no longer matches the one built in.
-    service_test_support::client(&database_url)
+    client(&database_url)
         .await
         .execute(
             "UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1",
@@ -80,6 +81,26 @@ async fn pending_files_and_a_changed_applied_file_are_named() {
         serde_json::json!([first]),
         "{body}"
     );
+
+    // A migration a newer release applied, which this build has no file for.
+    client(&database_url)
+        .await
+        .execute(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+             VALUES (99, 'from_a_newer_release', '2026-01-01T00:00:00Z', '1')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (_, body) = json(app.get("/status").await).await;
+    let migrations = &body["migrations"]["ok"];
+    assert_eq!(
+        migrations["ahead"],
+        serde_json::json!(["V99__from_a_newer_release"]),
+        "{body}"
+    );
+    assert_eq!(migrations["version"], 99, "{body}");
+    assert_eq!(migrations["drift"], serde_json::json!([first]), "{body}");
 }
 
 #[tokio::test]
