@@ -310,7 +310,11 @@ fn check_ports(findings: &mut Findings, object: &Object, container: &Container, 
             "declares no containerPort (the service listens on {port})"
         ));
     }
-    for (_, number) in &declared {
+    let metrics_port = metrics_port(container);
+    for (name, number) in &declared {
+        if *name == "metrics" && Some(*number) == metrics_port {
+            continue;
+        }
         if *number != port {
             add(format!(
                 "declares containerPort {number}, but the service listens on {port}"
@@ -332,6 +336,17 @@ fn check_ports(findings: &mut Findings, object: &Object, container: &Container, 
         }
     }
 }
+
+/// The port a project service serves `/metrics` on: `METRICS_PORT`, else 9090.
+fn metrics_port(container: &Container) -> Option<u64> {
+    match container.env("METRICS_PORT") {
+        Some(value) => value.parse().ok(),
+        None => Some(DEFAULT_METRICS_PORT),
+    }
+}
+
+/// service-common's default `METRICS_PORT`.
+const DEFAULT_METRICS_PORT: u64 = 9090;
 
 /// A service is configured only by the variables it reads: any other name is a typo or a
 /// leftover. A variable that only feeds another's `$(NAME)` (a password put into a URL) is
@@ -541,13 +556,19 @@ fn hosts_of<'a>(database: &Object, objects: &'a [Object]) -> BTreeSet<&'a str> {
         .collect()
 }
 
-/// The objects whose containers connect to one of `hosts` through `DATABASE_URL`.
-fn database_users<'a>(hosts: &BTreeSet<&str>, objects: &'a [Object]) -> Vec<&'a Object> {
+/// The objects whose containers connect to one of `hosts` through the URL in `variable`:
+/// `DATABASE_URL` for a service and its migration Job, `DATA_SOURCE_NAME` for a metrics
+/// exporter.
+fn database_users<'a>(
+    hosts: &BTreeSet<&str>,
+    objects: &'a [Object],
+    variable: &str,
+) -> Vec<&'a Object> {
     objects
         .iter()
         .filter(|o| {
             o.containers().iter().any(|c| {
-                c.env("DATABASE_URL")
+                c.env(variable)
                     .and_then(url_host_port)
                     .is_some_and(|(host, _)| hosts.contains(host))
             })
@@ -564,7 +585,8 @@ fn check_databases(findings: &mut Findings, objects: &[Object]) {
             continue;
         };
         let hosts = hosts_of(database, objects);
-        let users = database_users(&hosts, objects);
+        let mut users = database_users(&hosts, objects, "DATABASE_URL");
+        let exporters = database_users(&hosts, objects, "DATA_SOURCE_NAME");
         let mut add = |message: String| findings.add(Rule::NetworkPolicy, database, None, message);
         let deployments = users.iter().filter(|u| u.kind() == "Deployment").count();
         let jobs = users.iter().filter(|u| u.kind() == "Job").count();
@@ -574,6 +596,18 @@ fn check_databases(findings: &mut Findings, objects: &[Object]) {
                 users.iter().map(|u| u.id()).collect::<Vec<_>>().join(", ")
             ));
         }
+        if exporters.len() > 1 || exporters.iter().any(|e| e.kind() != "Deployment") {
+            add(format!(
+                "is watched by {} (a database has at most one metrics exporter, a Deployment)",
+                exporters
+                    .iter()
+                    .map(|u| u.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        // The exporter connects too, so the database's policies must let it in.
+        users.extend(exporters);
         let policies: Vec<&Object> = objects
             .iter()
             .filter(|o| o.kind() == "NetworkPolicy")

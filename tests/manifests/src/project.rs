@@ -23,7 +23,16 @@ pub const BINARIES: &[&str] = &[
 ];
 
 /// The public images the manifests may use (each must name a tag, and not `latest`).
-pub const PUBLIC_IMAGES: &[&str] = &["postgres", "redis", "fluent/fluent-bit", "busybox"];
+pub const PUBLIC_IMAGES: &[&str] = &[
+    "postgres",
+    "redis",
+    "fluent/fluent-bit",
+    "busybox",
+    // The observability component's.
+    "prom/prometheus",
+    "quay.io/prometheuscommunity/postgres-exporter",
+    "oliver006/redis_exporter",
+];
 
 /// The local stand-ins for public images that `scripts/build-base-images.sh` builds from
 /// Debian packages on a machine without a registry, which `k8s/app/offline` names (a test
@@ -31,6 +40,10 @@ pub const PUBLIC_IMAGES: &[&str] = &["postgres", "redis", "fluent/fluent-bit", "
 pub const LOCAL_BASE_IMAGES: &[&str] = &[
     "docker-cluster-rust/postgres:15-bookworm",
     "docker-cluster-rust/redis:7-bookworm",
+    // What k8s/app/observability names for the observability component.
+    "docker-cluster-rust/prometheus:2-bookworm",
+    "docker-cluster-rust/postgres-exporter:0-bookworm",
+    "docker-cluster-rust/redis-exporter:1-bookworm",
 ];
 
 /// The design's port table (../shared/DESIGN.md, "Services"): `service-spec` must agree with

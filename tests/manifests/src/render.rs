@@ -72,6 +72,10 @@ pub fn units(dir: &Path) -> Result<Vec<Unit>, RenderError> {
             .display()
             .to_string();
         if kustomizations.contains(folder) {
+            // A Component cannot be built alone: it is checked in the overlays that use it.
+            if is_component(folder)? {
+                continue;
+            }
             let script = folder.join("make-secrets.sh");
             if script.is_file() {
                 run_script(&script)?;
@@ -204,6 +208,18 @@ fn run_script(script: &Path) -> Result<(), RenderError> {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         })
     }
+}
+
+/// Whether the kustomization in `dir` is a kustomize Component (`kind: Component`).
+fn is_component(dir: &Path) -> Result<bool, RenderError> {
+    let file = dir.join("kustomization.yaml");
+    let value: serde_json::Value =
+        serde_norway::from_str(&read(&file)?).map_err(|e| manifest::ParseError::Yaml {
+            source_name: file.display().to_string(),
+            index: 0,
+            message: e.to_string(),
+        })?;
+    Ok(value.get("kind").and_then(|k| k.as_str()) == Some("Component"))
 }
 
 /// The folders of kustomizations that other kustomizations list as resources.

@@ -36,11 +36,18 @@ fn every_step_of_the_tutorial_is_there() {
         "app/base",
         "app/dev",
         "app/offline",
+        "app/observability",
     ] {
         assert!(names.contains(&expected), "no unit {expected} in {names:?}");
     }
     let unit = |name: &str| units.iter().find(|u| u.name == name).unwrap();
     assert!(unit("app/dev").deployable && unit("app/offline").deployable);
+    assert!(unit("app/observability").deployable);
+    // The component is checked through the overlay that uses it, not alone.
+    assert!(
+        !names.contains(&"app/components/observability"),
+        "{names:?}"
+    );
     assert!(!unit("app/base").deployable);
 }
 
@@ -66,7 +73,13 @@ fn the_offline_overlay_is_the_dev_overlay_with_the_local_base_images() {
     let base = base_images();
     assert_eq!(
         project::LOCAL_BASE_IMAGES,
-        [&base["POSTGRES_IMAGE"], &base["REDIS_IMAGE"]],
+        [
+            &base["POSTGRES_IMAGE"],
+            &base["REDIS_IMAGE"],
+            &base["PROMETHEUS_IMAGE"],
+            &base["POSTGRES_EXPORTER_IMAGE"],
+            &base["REDIS_EXPORTER_IMAGE"],
+        ],
         "the local base images are the ones scripts/build-base-images.sh builds"
     );
     let local = |image: &str| match image.split(':').next() {
@@ -150,4 +163,70 @@ fn the_roles_script_in_k8s_is_the_services_roles_script() {
         "k8s/app/base/roles.sql differs from services/roles.sql: copy it again \
          (kustomize reads no file outside its folder)"
     );
+}
+
+#[test]
+fn the_observability_component_alerts_as_compose_does() {
+    let root = repo_root();
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    assert_eq!(
+        read("k8s/app/components/observability/alerts.yml"),
+        read("compose/app/observability/alerts.yml"),
+        "one set of alert rules: copy compose/app/observability/alerts.yml over the component's"
+    );
+    // Every service the rules and the cluster page know is scraped, under the same label.
+    let config = read("k8s/app/components/observability/prometheus.yml");
+    for service in [
+        "web",
+        "catalog",
+        "activity",
+        "hello1402",
+        "hello1403",
+        "echo",
+    ] {
+        assert!(config.contains(&format!("{service}-metrics")), "{service}");
+    }
+}
+
+#[test]
+fn the_observability_overlay_is_the_offline_overlay_and_the_monitoring() {
+    let (_temp, units) = units();
+    let unit = |name: &str| units.iter().find(|u| u.name == name).unwrap();
+    let (offline, observed) = (unit("app/offline"), unit("app/observability"));
+    let ids = |u: &render::Unit| -> std::collections::BTreeSet<String> {
+        u.objects.iter().map(|o| o.id()).collect()
+    };
+    let added: Vec<String> = ids(observed).difference(&ids(offline)).cloned().collect();
+    assert!(ids(observed).is_superset(&ids(offline)), "{added:?}");
+    for expected in [
+        "Deployment/prometheus",
+        "Deployment/catalog-db-exporter",
+        "Deployment/activity-db-exporter",
+        "Deployment/redis-exporter",
+        "Service/catalog-metrics",
+    ] {
+        assert!(
+            added.iter().any(|id| id == expected),
+            "{expected} in {added:?}"
+        );
+    }
+    let base = base_images();
+    let images: Vec<&str> = observed
+        .objects
+        .iter()
+        .flat_map(|o| o.containers())
+        .map(|c| c.image())
+        .collect();
+    for variable in [
+        "PROMETHEUS_IMAGE",
+        "POSTGRES_EXPORTER_IMAGE",
+        "REDIS_EXPORTER_IMAGE",
+    ] {
+        assert!(
+            images.contains(&base[variable].as_str()),
+            "{variable}: {images:?}"
+        );
+    }
 }
